@@ -1,0 +1,72 @@
+"""One settings object for the whole platform, read once from the environment (prefix ``NBA_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Where the platform keeps its state and which backends it talks to.
+
+    ``local`` (the default) is DuckDB, a local landing folder and the replay server;
+    ``prod`` is BigQuery, GCS and the real source APIs, with credentials from the environment.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="NBA_", extra="ignore")
+
+    deployment: Literal["local", "prod"] = "local"
+    home: Path = Field(default=REPO_ROOT / ".nba_home")
+    dataset_prefix: str = ""
+    allow_prod_replay: bool = False
+
+    # Sources: scrapers only ever see a base URL.
+    nba_stats_base_url: str = "https://stats.nba.com/stats"
+    odds_base_url: str = "https://api.the-odds-api.com/v4"
+    odds_api_key: SecretStr = SecretStr("")
+    http_timeout_seconds: float = 20.0
+    http_max_concurrency: int = 8
+    http_max_attempts: int = 6
+    http_backoff_max_seconds: float = 30.0
+
+    # Production backends.
+    gcp_project: str | None = None
+    bigquery_location: str = "US"
+    bigquery_endpoint: str | None = None
+    bigquery_job_timeout_seconds: float = 600.0
+    gcs_bucket: str | None = None
+    gcs_endpoint: str | None = None
+    replay_table_expiration_days: int = 7
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The embedded DuckDB warehouse file."""
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()

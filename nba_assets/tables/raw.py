@@ -1,0 +1,157 @@
+"""``nba_raw``: landed source payloads, validated and typed, one row per source record."""
+
+import polars as pl
+
+from nba_assets.tables.spec import TableSpec
+
+DATASET = "nba_raw"
+
+_GAME = {
+    "game_date": pl.Date(),
+    "game_id": pl.String(),
+    "season": pl.String(),
+    "season_type": pl.String(),
+}
+_BOX = {
+    "wl": pl.String(),
+    "minutes": pl.Float64(),
+    "pts": pl.Int64(),
+    "fgm": pl.Int64(),
+    "fga": pl.Int64(),
+    "fg3m": pl.Int64(),
+    "fg3a": pl.Int64(),
+    "ftm": pl.Int64(),
+    "fta": pl.Int64(),
+    "oreb": pl.Int64(),
+    "dreb": pl.Int64(),
+    "reb": pl.Int64(),
+    "ast": pl.Int64(),
+    "stl": pl.Int64(),
+    "blk": pl.Int64(),
+    "tov": pl.Int64(),
+    "pf": pl.Int64(),
+    "plus_minus": pl.Float64(),
+}
+_SHOOTING_NOTE = "null where the source season has no full shooting box (see the data README)"
+
+nbac_schedule = TableSpec(
+    dataset=DATASET,
+    name="nbac_schedule",
+    columns={
+        **_GAME,
+        "game_status": pl.Int64(),
+        "home_team_id": pl.Int64(),
+        "home_team_abbr": pl.String(),
+        "away_team_id": pl.Int64(),
+        "away_team_abbr": pl.String(),
+        "home_pts": pl.Int64(),
+        "away_pts": pl.Int64(),
+    },
+    key=("game_id",),
+    clustering=("game_id",),
+    description="NBA.com scoreboard: the day's games, status (1 scheduled, 2 live, 3 final), scores.",
+)
+
+nbac_player_boxscores = TableSpec(
+    dataset=DATASET,
+    name="nbac_player_boxscores",
+    columns={
+        **_GAME,
+        "player_id": pl.Int64(),
+        "player_name": pl.String(),
+        "player_lookup": pl.String(),
+        "team_id": pl.Int64(),
+        "team_abbr": pl.String(),
+        "opponent_team_abbr": pl.String(),
+        "is_home": pl.Boolean(),
+        **_BOX,
+    },
+    key=("game_id", "player_id"),
+    clustering=("player_lookup", "game_id"),
+    description="NBA.com league game log, players: one row per player per finished game.",
+    column_descriptions={c: _SHOOTING_NOTE for c in ("fgm", "fga", "fg3m", "fg3a", "ftm", "fta")},
+)
+
+nbac_team_boxscores = TableSpec(
+    dataset=DATASET,
+    name="nbac_team_boxscores",
+    columns={
+        **_GAME,
+        "team_id": pl.Int64(),
+        "team_abbr": pl.String(),
+        "opponent_team_abbr": pl.String(),
+        "is_home": pl.Boolean(),
+        **_BOX,
+    },
+    key=("game_id", "team_id"),
+    clustering=("team_abbr", "game_id"),
+    description="NBA.com league game log, teams: one row per team per finished game.",
+    column_descriptions={c: _SHOOTING_NOTE for c in ("fgm", "fga", "fg3m", "fg3a", "ftm", "fta")},
+)
+
+nbac_player_list = TableSpec(
+    dataset=DATASET,
+    name="nbac_player_list",
+    columns={
+        "game_date": pl.Date(),
+        "season": pl.String(),
+        "player_id": pl.Int64(),
+        "player_name": pl.String(),
+        "player_lookup": pl.String(),
+        "team_id": pl.Int64(),
+        "team_abbr": pl.String(),
+        "roster_status": pl.Int64(),
+    },
+    key=("game_date", "player_id"),
+    clustering=("player_lookup", "team_abbr"),
+    description="NBA.com player list for the season, as fetched on the game day (rosters).",
+)
+
+odds_events = TableSpec(
+    dataset=DATASET,
+    name="odds_events",
+    columns={
+        "game_date": pl.Date(),
+        "event_id": pl.String(),
+        "commence_time": pl.Datetime("us", "UTC"),
+        "home_team": pl.String(),
+        "away_team": pl.String(),
+    },
+    key=("event_id",),
+    clustering=("event_id",),
+    description="The Odds API events: the day's NBA games as the sportsbooks list them.",
+)
+
+odds_player_props = TableSpec(
+    dataset=DATASET,
+    name="odds_player_props",
+    columns={
+        "game_date": pl.Date(),
+        "event_id": pl.String(),
+        "commence_time": pl.Datetime("us", "UTC"),
+        "home_team": pl.String(),
+        "away_team": pl.String(),
+        "bookmaker": pl.String(),
+        "market": pl.String(),
+        "player_name": pl.String(),
+        "player_lookup": pl.String(),
+        "player_id": pl.Int64(),
+        "line": pl.Float64(),
+        "over_price": pl.Float64(),
+        "under_price": pl.Float64(),
+        "last_update": pl.Datetime("us", "UTC"),
+    },
+    key=("event_id", "bookmaker", "market", "player_lookup"),
+    clustering=("player_lookup", "market", "bookmaker"),
+    description="The Odds API player props: the day's pre-game snapshot, one row per book, market "
+    "and player; player_id is null when the book's name matched no NBA.com player.",
+)
+
+TABLES = (
+    nbac_schedule,
+    nbac_player_boxscores,
+    nbac_team_boxscores,
+    nbac_player_list,
+    odds_events,
+    odds_player_props,
+)

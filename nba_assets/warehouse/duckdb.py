@@ -1,0 +1,146 @@
+"""The embedded default warehouse: one DuckDB file, one schema per dataset."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from filelock import FileLock, Timeout
+
+from nba_assets.tables.spec import TableSpec
+from nba_assets.warehouse.base import check_rows_in_range
+
+_DUCKDB_TYPES: dict[type[pl.DataType], str] = {
+    pl.Date: "DATE",
+    pl.String: "VARCHAR",
+    pl.Int64: "BIGINT",
+    pl.Float64: "DOUBLE",
+    pl.Boolean: "BOOLEAN",
+    pl.Datetime: "TIMESTAMPTZ",
+}
+
+
+def duckdb_type(dtype: pl.DataType) -> str:
+    try:
+        return _DUCKDB_TYPES[dtype.base_type()]
+    except KeyError:
+        raise TypeError(f"no DuckDB type for polars {dtype}") from None
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+class DuckDBWarehouse:
+    """Day-partitioned tables in one DuckDB file, safe for several writers at once.
+
+    DuckDB lets one process at a time open a file for writing, so every access takes an
+    exclusive file lock next to the database and holds the connection only for one
+    transaction. Steps of a multiprocess run and concurrent runs then queue instead of failing
+    with DuckDB's "Could not set lock" error.
+    """
+
+    def __init__(self, path: Path, prefix: str = "", lock_timeout_seconds: float = 900.0):
+        self.path = Path(path)
+        self.prefix = prefix
+        self._lock_path = str(self.path) + ".lock"
+        self._lock_timeout = lock_timeout_seconds
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An exclusive connection to the file, for one unit of work."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with FileLock(self._lock_path, timeout=self._lock_timeout):
+                con = duckdb.connect(str(self.path))
+                try:
+                    con.execute("SET TimeZone = 'UTC'")
+                    yield con
+                finally:
+                    con.close()
+        except Timeout as exc:
+            raise TimeoutError(
+                f"waited {self._lock_timeout:.0f}s for the warehouse lock {self._lock_path}"
+            ) from exc
+
+    def table_name(self, spec: TableSpec) -> str:
+        return f"{_quote(spec.dataset_name(self.prefix))}.{_quote(spec.name)}"
+
+    def ensure_tables(self, specs: Iterable[TableSpec]) -> None:
+        with self.connect() as con:
+            for spec in specs:
+                self._ensure(con, spec)
+
+    def _ensure(self, con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
+        schema = spec.dataset_name(self.prefix)
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
+        existing = con.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [schema, spec.name],
+        ).fetchall()
+        if existing:
+            have = [r[0] for r in existing]
+            if have != list(spec.columns):
+                raise RuntimeError(
+                    f"{spec.qualified_name(self.prefix)} in {self.path} has columns {have}, but its "
+                    f"spec has {list(spec.columns)}; drop the table (or the warehouse file) to rebuild"
+                )
+            return
+        cols = ", ".join(f"{_quote(c)} {duckdb_type(t)}" for c, t in spec.columns.items())
+        con.execute(f"CREATE TABLE {self.table_name(spec)} ({cols})")
+        description = spec.description.replace("'", "''")  # DDL takes no parameters
+        con.execute(f"COMMENT ON TABLE {self.table_name(spec)} IS '{description}'")
+
+    def replace_partitions(
+        self, spec: TableSpec, df: pl.DataFrame, start: dt.date, end: dt.date
+    ) -> int:
+        df = spec.conform(df)
+        check_rows_in_range(spec, df, start, end)
+        incoming = df.sort(list(spec.clustering), nulls_last=True).to_arrow()  # noqa: F841
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                self._ensure(con, spec)
+                con.execute(
+                    f"DELETE FROM {self.table_name(spec)} WHERE {_quote(spec.partition_column)}"
+                    " BETWEEN ? AND ?",
+                    [start, end],
+                )
+                con.execute(f"INSERT INTO {self.table_name(spec)} BY NAME SELECT * FROM incoming")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return df.height
+
+    def read(
+        self,
+        spec: TableSpec,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        columns: list[str] | None = None,
+    ) -> pl.DataFrame:
+        wanted = columns or list(spec.columns)
+        unknown = [c for c in wanted if c not in spec.columns]
+        if unknown:
+            raise ValueError(f"{spec.qualified_name(self.prefix)} has no columns {unknown}")
+        part = _quote(spec.partition_column)
+        sql = f"SELECT {', '.join(map(_quote, wanted))} FROM {self.table_name(spec)} WHERE true"
+        params: list[dt.date] = []
+        if start is not None:
+            sql += f" AND {part} >= ?"
+            params.append(start)
+        if end is not None:
+            sql += f" AND {part} <= ?"
+            params.append(end)
+        with self.connect() as con:
+            self._ensure(con, spec)
+            arrow = con.execute(sql, params).fetch_arrow_table()
+        df = pl.from_arrow(arrow)
+        assert isinstance(df, pl.DataFrame)
+        return df.select(pl.col(c).cast(spec.columns[c]) for c in wanted)
