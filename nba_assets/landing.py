@@ -1,0 +1,53 @@
+"""The landing zone: raw source payloads as files, by source / endpoint / game_date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+
+class LandingZone(Protocol):
+    """Where scrapers drop payloads and raw parsers pick them up."""
+
+    def write(self, source: str, endpoint: str, game_date: dt.date, name: str, body: bytes) -> str:
+        """Store one payload; returns its URI."""
+        ...
+
+    def read(self, uri: str) -> bytes: ...
+
+    def list(self, source: str, endpoint: str, game_date: dt.date) -> list[str]:
+        """URIs of the payloads landed for that day, sorted by name."""
+        ...
+
+
+class LocalLandingZone:
+    """A landing zone in a local folder (the default deployment)."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def _dir(self, source: str, endpoint: str, game_date: dt.date) -> Path:
+        return self.root / source / endpoint / game_date.isoformat()
+
+    def write(self, source: str, endpoint: str, game_date: dt.date, name: str, body: bytes) -> str:
+        folder = self._dir(source, endpoint, game_date)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / name
+        # Write then rename, so a reader never sees half a payload.
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
+        os.replace(tmp, target)
+        return str(target)
+
+    def read(self, uri: str) -> bytes:
+        return Path(uri).read_bytes()
+
+    def list(self, source: str, endpoint: str, game_date: dt.date) -> list[str]:
+        folder = self._dir(source, endpoint, game_date)
+        if not folder.is_dir():
+            return []
+        return sorted(str(p) for p in folder.iterdir() if not p.name.startswith("."))

@@ -1,0 +1,108 @@
+"""Resources, built in one place per deployment."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from nba_assets.landing import LandingZone, LocalLandingZone
+from nba_assets.settings import Settings
+from nba_assets.warehouse.base import Warehouse
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The warehouse every asset reads history from and the IO manager writes to."""
+
+    backend: Literal["duckdb", "bigquery"] = "duckdb"
+    duckdb_path: str = ""
+    prefix: str = ""
+    gcp_project: str | None = None
+    bigquery_endpoint: str | None = None
+    bigquery_location: str = "US"
+    job_timeout_seconds: float = 600.0
+    replay_table_expiration_days: int = 7
+    _warehouse: Warehouse | None = PrivateAttr(default=None)
+
+    def get(self) -> Warehouse:
+        if self._warehouse is None:
+            self._warehouse = self._build()
+        return self._warehouse
+
+    def _build(self) -> Warehouse:
+        if self.backend == "duckdb":
+            from pathlib import Path
+
+            from nba_assets.warehouse.duckdb import DuckDBWarehouse
+
+            return DuckDBWarehouse(Path(self.duckdb_path), prefix=self.prefix)
+        from nba_assets.warehouse.bigquery import BigQueryWarehouse, make_client
+
+        client = make_client(self.gcp_project, self.bigquery_endpoint, self.bigquery_location)
+        return BigQueryWarehouse(
+            client,
+            prefix=self.prefix,
+            location=self.bigquery_location,
+            job_timeout_seconds=self.job_timeout_seconds,
+            default_table_expiration_days=self.replay_table_expiration_days
+            if self.prefix
+            else None,
+        )
+
+
+class LandingResource(dg.ConfigurableResource):
+    """The landing zone: a local folder by default, a GCS bucket in production."""
+
+    backend: Literal["local", "gcs"] = "local"
+    root: str = ""
+    gcs_bucket: str | None = None
+    gcs_endpoint: str | None = None
+    gcp_project: str | None = None
+    prefix: str = ""
+
+    @cached_property
+    def zone(self) -> LandingZone:
+        if self.backend == "local":
+            from pathlib import Path
+
+            return LocalLandingZone(Path(self.root))
+        from nba_assets.landing_gcs import GcsLandingZone, make_storage_client
+
+        if not self.gcs_bucket:
+            raise ValueError("NBA_GCS_BUCKET must be set for the gcs landing zone")
+        client = make_storage_client(self.gcp_project, self.gcs_endpoint)
+        return GcsLandingZone(self.gcs_bucket, client, prefix=self.prefix)
+
+
+def build_resources(settings: Settings) -> dict[str, object]:
+    """Every resource the definitions need, for the deployment ``settings`` describe."""
+    from nba_assets.sources.resource import SourcesResource
+    from nba_assets.warehouse.io_manager import WarehouseIOManager
+
+    prod = settings.deployment == "prod"
+    warehouse = WarehouseResource(
+        backend="bigquery" if prod else "duckdb",
+        duckdb_path=str(settings.warehouse_path),
+        prefix=settings.dataset_prefix,
+        gcp_project=settings.gcp_project,
+        bigquery_endpoint=settings.bigquery_endpoint,
+        bigquery_location=settings.bigquery_location,
+        job_timeout_seconds=settings.bigquery_job_timeout_seconds,
+        replay_table_expiration_days=settings.replay_table_expiration_days,
+    )
+    landing = LandingResource(
+        backend="gcs" if prod else "local",
+        root=str(settings.landing_dir),
+        gcs_bucket=settings.gcs_bucket,
+        gcs_endpoint=settings.gcs_endpoint,
+        gcp_project=settings.gcp_project,
+        prefix=settings.dataset_prefix,
+    )
+    return {
+        "warehouse": warehouse,
+        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
+        "landing": landing,
+        "sources": SourcesResource.from_settings(settings),
+    }
