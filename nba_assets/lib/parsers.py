@@ -1,0 +1,354 @@
+"""Validate landed source payloads (bytes) into the typed ``nba_raw`` frames.
+
+A payload that is not what the source promises (bad JSON, a missing result set or field, a value
+of the wrong type) raises :class:`PayloadError` naming source, endpoint, game_date and field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from nba_assets.lib.names import with_player_lookup
+
+
+class PayloadError(ValueError):
+    """A landed payload that does not validate; the message says where and what."""
+
+    def __init__(self, source: str, endpoint: str, game_date: dt.date, detail: str, uri: str = ""):
+        where = f"{source}/{endpoint} for game_date {game_date}"
+        super().__init__(f"{where}: {detail}" + (f" (landed file: {uri})" if uri else ""))
+
+
+# --- NBA.com stats ----------------------------------------------------------------------------
+
+
+class ResultSet(BaseModel):
+    name: str
+    headers: list[str]
+    rowSet: list[list[Any]]  # noqa: N815 - the source's field name
+
+
+class StatsPayload(BaseModel):
+    resource: str
+    parameters: dict[str, Any] | list[Any]
+    resultSets: list[ResultSet]  # noqa: N815
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+
+class GameHeaderRow(_Row):
+    game_id: str = Field(alias="GAME_ID")
+    game_status: int = Field(alias="GAME_STATUS_ID")
+    home_team_id: int = Field(alias="HOME_TEAM_ID")
+    away_team_id: int = Field(alias="VISITOR_TEAM_ID")
+    season_start_year: str = Field(alias="SEASON")
+
+
+class LineScoreRow(_Row):
+    game_id: str = Field(alias="GAME_ID")
+    team_id: int = Field(alias="TEAM_ID")
+    team_abbr: str = Field(alias="TEAM_ABBREVIATION")
+    pts: int | None = Field(alias="PTS")
+
+
+class _GameLogRow(_Row):
+    season_id: str = Field(alias="SEASON_ID")
+    team_id: int = Field(alias="TEAM_ID")
+    team_abbr: str = Field(alias="TEAM_ABBREVIATION")
+    game_id: str = Field(alias="GAME_ID")
+    game_date: dt.date = Field(alias="GAME_DATE")
+    matchup: str = Field(alias="MATCHUP")
+    wl: str | None = Field(alias="WL")
+    minutes: float | None = Field(alias="MIN")
+    pts: int = Field(alias="PTS")
+    fgm: int | None = Field(alias="FGM")
+    fga: int | None = Field(alias="FGA")
+    fg3m: int | None = Field(alias="FG3M")
+    fg3a: int | None = Field(alias="FG3A")
+    ftm: int | None = Field(alias="FTM")
+    fta: int | None = Field(alias="FTA")
+    oreb: int | None = Field(alias="OREB")
+    dreb: int | None = Field(alias="DREB")
+    reb: int | None = Field(alias="REB")
+    ast: int | None = Field(alias="AST")
+    stl: int | None = Field(alias="STL")
+    blk: int | None = Field(alias="BLK")
+    tov: int | None = Field(alias="TOV")
+    pf: int | None = Field(alias="PF")
+    plus_minus: float | None = Field(alias="PLUS_MINUS")
+
+
+class PlayerGameLogRow(_GameLogRow):
+    player_id: int = Field(alias="PLAYER_ID")
+    player_name: str = Field(alias="PLAYER_NAME")
+
+
+class TeamGameLogRow(_GameLogRow):
+    pass
+
+
+class PlayerListRow(_Row):
+    player_id: int = Field(alias="PERSON_ID")
+    player_name: str = Field(alias="DISPLAY_FIRST_LAST")
+    roster_status: int | None = Field(alias="ROSTERSTATUS")
+    team_id: int | None = Field(alias="TEAM_ID")
+    team_abbr: str | None = Field(alias="TEAM_ABBREVIATION")
+
+
+SEASON_TYPE_BY_GAME_ID = {
+    "1": "Preseason",
+    "2": "Regular Season",
+    "3": "All-Star",
+    "4": "Playoffs",
+    "5": "PlayIn",
+    "6": "Cup Final",
+}
+
+
+def season_type_of(game_id: str) -> str:
+    """NBA.com game ids carry the game type in their third digit (``0022500123``)."""
+    return SEASON_TYPE_BY_GAME_ID.get(game_id[2:3], "Unknown")
+
+
+def season_of(season_start_year: str | int) -> str:
+    """``"2025"`` -> ``"2025-26"``."""
+    year = int(str(season_start_year)[:4])
+    return f"{year}-{str(year + 1)[2:]}"
+
+
+class StatsContext:
+    """Where a payload came from, for error messages."""
+
+    def __init__(self, endpoint: str, game_date: dt.date, uri: str = ""):
+        self.source, self.endpoint, self.game_date, self.uri = "nba_stats", endpoint, game_date, uri
+
+    def error(self, detail: str) -> PayloadError:
+        return PayloadError(self.source, self.endpoint, self.game_date, detail, self.uri)
+
+
+def _load_json(body: bytes, ctx: StatsContext | OddsContext) -> Any:
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ctx.error(f"body is not valid JSON ({exc})") from None
+
+
+def _rows(payload: StatsPayload, set_name: str, model: type[_Row], ctx: StatsContext) -> list[Any]:
+    sets = {rs.name: rs for rs in payload.resultSets}
+    if set_name not in sets:
+        raise ctx.error(f"result set {set_name!r} missing (have {sorted(sets)})")
+    rs = sets[set_name]
+    required = [f.alias for f in model.model_fields.values() if f.alias]
+    missing = [h for h in required if h not in rs.headers]
+    if missing:
+        raise ctx.error(f"result set {set_name!r} lacks field(s) {missing}")
+    records = []
+    for i, row in enumerate(rs.rowSet):
+        if len(row) != len(rs.headers):
+            raise ctx.error(
+                f"{set_name} row {i} has {len(row)} values for {len(rs.headers)} headers"
+            )
+        records.append(dict(zip(rs.headers, row, strict=True)))
+    try:
+        return TypeAdapter(list[model]).validate_python(records)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        index, field = (err["loc"] + ("?", "?"))[:2]
+        raise ctx.error(
+            f"{set_name} row {index} field {field}: {err['msg']} (got {err.get('input')!r});"
+            f" {exc.error_count()} error(s) in all"
+        ) from None
+
+
+def _stats_payload(body: bytes, ctx: StatsContext) -> StatsPayload:
+    try:
+        return StatsPayload.model_validate(_load_json(body, ctx))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ctx.error(f"envelope field {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+
+
+def parse_scoreboard(body: bytes, ctx: StatsContext) -> pl.DataFrame:
+    """``scoreboardv2`` -> one row per game (``nba_raw.nbac_schedule`` columns)."""
+    payload = _stats_payload(body, ctx)
+    headers: list[GameHeaderRow] = _rows(payload, "GameHeader", GameHeaderRow, ctx)
+    lines: list[LineScoreRow] = _rows(payload, "LineScore", LineScoreRow, ctx)
+    by_team = {(ls.game_id, ls.team_id): ls for ls in lines}
+    out = []
+    for g in headers:
+        home, away = (
+            by_team.get((g.game_id, g.home_team_id)),
+            by_team.get((g.game_id, g.away_team_id)),
+        )
+        if home is None or away is None:
+            raise ctx.error(f"LineScore lacks a team of game {g.game_id}")
+        out.append(
+            {
+                "game_date": ctx.game_date,
+                "game_id": g.game_id,
+                "season": season_of(g.season_start_year),
+                "season_type": season_type_of(g.game_id),
+                "game_status": g.game_status,
+                "home_team_id": g.home_team_id,
+                "home_team_abbr": home.team_abbr,
+                "away_team_id": g.away_team_id,
+                "away_team_abbr": away.team_abbr,
+                "home_pts": home.pts,
+                "away_pts": away.pts,
+            }
+        )
+    return pl.DataFrame(out, schema=_SCHEDULE_SCHEMA)
+
+
+_SCHEDULE_SCHEMA = {
+    "game_date": pl.Date, "game_id": pl.String, "season": pl.String, "season_type": pl.String,
+    "game_status": pl.Int64, "home_team_id": pl.Int64, "home_team_abbr": pl.String,
+    "away_team_id": pl.Int64, "away_team_abbr": pl.String, "home_pts": pl.Int64,
+    "away_pts": pl.Int64,
+}  # fmt: skip
+
+
+def _game_log_frame(rows: list[Any], ctx: StatsContext) -> pl.DataFrame:
+    wrong_day = [r.game_id for r in rows if r.game_date != ctx.game_date]
+    if wrong_day:
+        raise ctx.error(f"LeagueGameLog field GAME_DATE: games {wrong_day[:3]} are not on that day")
+    df = pl.DataFrame([r.model_dump() for r in rows], infer_schema_length=None)
+    if df.is_empty():
+        return df
+    return df.with_columns(
+        season=pl.col("season_id").map_elements(lambda s: season_of(s[1:]), return_dtype=pl.String),
+        season_type=pl.col("game_id").map_elements(season_type_of, return_dtype=pl.String),
+        # MATCHUP "BOS vs. NYK" is a home game of BOS, "BOS @ NYK" an away game.
+        is_home=pl.col("matchup").str.contains(" vs. ", literal=True),
+        opponent_team_abbr=pl.col("matchup").str.split(" ").list.last(),
+    ).drop("season_id", "matchup")
+
+
+def parse_player_game_log(body: bytes, ctx: StatsContext) -> pl.DataFrame:
+    """``leaguegamelog`` (players) -> ``nba_raw.nbac_player_boxscores`` rows (unordered)."""
+    rows = _rows(_stats_payload(body, ctx), "LeagueGameLog", PlayerGameLogRow, ctx)
+    df = _game_log_frame(rows, ctx)
+    return with_player_lookup(df, "player_name") if not df.is_empty() else df
+
+
+def parse_team_game_log(body: bytes, ctx: StatsContext) -> pl.DataFrame:
+    """``leaguegamelog`` (teams) -> ``nba_raw.nbac_team_boxscores`` rows (unordered)."""
+    return _game_log_frame(
+        _rows(_stats_payload(body, ctx), "LeagueGameLog", TeamGameLogRow, ctx), ctx
+    )
+
+
+def parse_player_list(body: bytes, ctx: StatsContext) -> pl.DataFrame:
+    """``commonallplayers`` -> ``nba_raw.nbac_player_list`` rows for the day fetched."""
+    payload = _stats_payload(body, ctx)
+    rows: list[PlayerListRow] = _rows(payload, "CommonAllPlayers", PlayerListRow, ctx)
+    season = payload.parameters.get("Season") if isinstance(payload.parameters, dict) else None
+    if not season:
+        raise ctx.error("parameters field Season missing")
+    df = pl.DataFrame(
+        [r.model_dump() for r in rows],
+        schema={"player_id": pl.Int64, "player_name": pl.String, "roster_status": pl.Int64,
+                "team_id": pl.Int64, "team_abbr": pl.String},
+    )  # fmt: skip
+    df = df.with_columns(game_date=pl.lit(ctx.game_date), season=pl.lit(str(season)))
+    return with_player_lookup(df, "player_name")
+
+
+# --- The Odds API -----------------------------------------------------------------------------
+
+
+class OddsContext(StatsContext):
+    def __init__(self, endpoint: str, game_date: dt.date, uri: str = ""):
+        super().__init__(endpoint, game_date, uri)
+        self.source = "odds_api"
+
+
+class Event(BaseModel):
+    id: str
+    commence_time: dt.datetime
+    home_team: str
+    away_team: str
+
+
+class Outcome(BaseModel):
+    name: str
+    description: str
+    price: float
+    point: float | None = None
+
+
+class Market(BaseModel):
+    key: str
+    last_update: dt.datetime | None = None
+    outcomes: list[Outcome]
+
+
+class Bookmaker(BaseModel):
+    key: str
+    last_update: dt.datetime | None = None
+    markets: list[Market]
+
+
+class EventOdds(Event):
+    bookmakers: list[Bookmaker]
+
+
+def _validate(model: Any, data: Any, ctx: StatsContext) -> Any:
+    try:
+        return TypeAdapter(model).validate_python(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ctx.error(
+            f"field {'.'.join(map(str, err['loc']))}: {err['msg']} (got {err.get('input')!r})"
+        ) from None
+
+
+def parse_events(body: bytes, ctx: OddsContext) -> pl.DataFrame:
+    """``events`` -> ``nba_raw.odds_events`` rows."""
+    events: list[Event] = _validate(list[Event], _load_json(body, ctx), ctx)
+    return pl.DataFrame(
+        [{"game_date": ctx.game_date, "event_id": e.id, "commence_time": e.commence_time,
+          "home_team": e.home_team, "away_team": e.away_team} for e in events],
+        schema={"game_date": pl.Date, "event_id": pl.String,
+                "commence_time": pl.Datetime("us", "UTC"), "home_team": pl.String,
+                "away_team": pl.String},
+    )  # fmt: skip
+
+
+_PROPS_SCHEMA = {
+    "game_date": pl.Date, "event_id": pl.String, "commence_time": pl.Datetime("us", "UTC"),
+    "home_team": pl.String, "away_team": pl.String, "bookmaker": pl.String, "market": pl.String,
+    "player_name": pl.String, "line": pl.Float64, "over_price": pl.Float64,
+    "under_price": pl.Float64, "last_update": pl.Datetime("us", "UTC"),
+}  # fmt: skip
+
+
+def parse_event_odds(body: bytes, ctx: OddsContext) -> pl.DataFrame:
+    """Per-event ``odds`` -> one row per book, market and player (Over and Under paired)."""
+    odds: EventOdds = _validate(EventOdds, _load_json(body, ctx), ctx)
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for book in odds.bookmakers:
+        for market in book.markets:
+            for o in market.outcomes:
+                side = o.name.casefold()
+                if side not in ("over", "under"):
+                    raise ctx.error(f"outcome name {o.name!r} in {book.key}/{market.key}")
+                row = rows.setdefault(
+                    (book.key, market.key, o.description),
+                    {"game_date": ctx.game_date, "event_id": odds.id,
+                     "commence_time": odds.commence_time, "home_team": odds.home_team,
+                     "away_team": odds.away_team, "bookmaker": book.key, "market": market.key,
+                     "player_name": o.description, "line": o.point, "over_price": None,
+                     "under_price": None, "last_update": market.last_update or book.last_update},
+                )  # fmt: skip
+                row[f"{side}_price"] = o.price
+                if row["line"] is None:
+                    row["line"] = o.point
+    return pl.DataFrame(list(rows.values()), schema=_PROPS_SCHEMA)
