@@ -22,6 +22,10 @@ class LandingZone(Protocol):
         """URIs of the payloads landed for that day, sorted by name."""
         ...
 
+    def read_named(self, source: str, endpoint: str, game_date: dt.date, name: str) -> bytes | None:
+        """The payload landed under that name for that day, or None when there is none."""
+        ...
+
 
 class LocalLandingZone:
     """A landing zone in a local folder (the default deployment)."""
@@ -45,6 +49,10 @@ class LocalLandingZone:
 
     def read(self, uri: str) -> bytes:
         return Path(uri).read_bytes()
+
+    def read_named(self, source: str, endpoint: str, game_date: dt.date, name: str) -> bytes | None:
+        path = self._dir(source, endpoint, game_date) / name
+        return path.read_bytes() if path.is_file() else None
 
     def list(self, source: str, endpoint: str, game_date: dt.date) -> list[str]:
         folder = self._dir(source, endpoint, game_date)
