@@ -1,0 +1,136 @@
+"""Start and stop the `local-bigquery` emulator (a BigQuery REST API on 127.0.0.1) for tests.
+
+The emulator lives in its own Python 3.13 venv made by ``.ci/install_bigquery_emulator.sh`` and
+runs with a HOME of its own that holds the DuckDB extensions it needs (it cannot download them).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+INSTALL_SCRIPT = ".ci/install_bigquery_emulator.sh"
+EMULATOR_HOME_ENV = "NBA_EMULATOR_HOME"
+PROJECT = "test"
+
+
+class EmulatorNotInstalledError(RuntimeError):
+    """The emulator's venv is missing; ``.ci/install_bigquery_emulator.sh`` makes it."""
+
+
+def emulator_home() -> Path:
+    """Where the install script put the emulator (``$NBA_EMULATOR_HOME`` or ``.ci/.emulator``)."""
+    configured = os.environ.get(EMULATOR_HOME_ENV)
+    return Path(configured) if configured else REPO_ROOT / ".ci" / ".emulator"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class BigQueryEmulator:
+    """One running emulator process; ``endpoint`` is the ``api_endpoint`` for the client."""
+
+    endpoint: str
+    process: subprocess.Popen[bytes]
+    stderr_path: Path
+    started_in_seconds: float
+
+    @classmethod
+    def start(
+        cls, workdir: Path, home: Path | None = None, timeout_seconds: float = 60.0
+    ) -> BigQueryEmulator:
+        """Start the emulator with its data under ``workdir`` and wait until it answers.
+
+        Raises:
+            EmulatorNotInstalledError: the install script has not been run.
+            RuntimeError: the emulator exited or did not answer within ``timeout_seconds``;
+                the message carries the end of its stderr.
+        """
+        home = home or emulator_home()
+        executable = home / "venv" / "bin" / "local-bigquery"
+        extensions = home / "home" / ".duckdb" / "extensions"
+        if not executable.is_file() or not extensions.is_dir():
+            raise EmulatorNotInstalledError(
+                f"the BigQuery emulator is not installed under {home}; "
+                f"run `bash {INSTALL_SCRIPT}` (tests marked `bigquery` need it)"
+            )
+        data_dir = workdir / "data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        port, grpc_port = free_port(), free_port()
+        stderr_path = workdir / f"emulator-{port}.stderr"
+        command = [
+            str(executable),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--grpc-port",
+            str(grpc_port),
+            "--data-dir",
+            str(data_dir),
+        ]
+        began = time.monotonic()
+        with open(stderr_path, "wb") as stderr:
+            process = subprocess.Popen(
+                command,
+                env={**os.environ, "HOME": str(home / "home")},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+        emulator = cls(f"http://127.0.0.1:{port}", process, stderr_path, 0.0)
+        emulator._wait_until_ready(began, timeout_seconds)
+        emulator.started_in_seconds = time.monotonic() - began
+        return emulator
+
+    def _wait_until_ready(self, began: float, timeout_seconds: float) -> None:
+        probe = f"{self.endpoint}/bigquery/v2/projects/{PROJECT}/datasets"
+        while time.monotonic() - began < timeout_seconds:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"the BigQuery emulator exited with code {self.process.returncode} before it "
+                    f"was ready; its stderr ends with:\n{self.stderr_tail()}"
+                )
+            try:
+                with urllib.request.urlopen(probe, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass  # not listening yet
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(
+            f"the BigQuery emulator did not answer on {self.endpoint} within"
+            f" {timeout_seconds:.0f}s; its stderr ends with:\n{self.stderr_tail()}"
+        )
+
+    def stderr_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.stderr_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no stderr captured)"
+        return "\n".join(text.splitlines()[-lines:]) or "(empty)"
+
+    def stop(self, timeout_seconds: float = 20.0) -> None:
+        """SIGINT (the emulator exits cleanly on it), then SIGKILL if it does not."""
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=timeout_seconds)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=timeout_seconds)
