@@ -50,6 +50,6 @@ def with_player_lookup(
     return df.join(mapping, on=name_column, how="left")
 
 
-def apply_aliases(lookups: pl.Series, aliases: Mapping[str, str]) -> pl.Series:
+def apply_aliases(lookups: pl.Expr, aliases: Mapping[str, str]) -> pl.Expr:
     """Map book spellings (already normalised) onto NBA.com lookups; others pass through."""
     return lookups.replace(dict(aliases))

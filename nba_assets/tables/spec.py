@@ -27,7 +27,9 @@ class TableSpec:
             if col not in self.columns:
                 raise ValueError(f"{self.dataset}.{self.name}: column {col!r} is not in the schema")
         if len(self.clustering) > 4:
-            raise ValueError(f"{self.dataset}.{self.name}: BigQuery allows at most 4 clustering columns")
+            raise ValueError(
+                f"{self.dataset}.{self.name}: BigQuery allows at most 4 clustering columns"
+            )
 
     @property
     def schema(self) -> pl.Schema:
@@ -55,7 +57,9 @@ class TableSpec:
         try:
             return df.select(pl.col(c).cast(t, strict=True) for c, t in self.columns.items())
         except pl.exceptions.PolarsError as exc:  # the cast names the column that failed
-            raise ValueError(f"{self.qualified_name()}: a column does not fit its type: {exc}") from exc
+            raise ValueError(
+                f"{self.qualified_name()}: a column does not fit its type: {exc}"
+            ) from exc
 
     def empty(self) -> pl.DataFrame:
         return pl.DataFrame(schema=self.schema)

@@ -87,8 +87,8 @@ class DuckDBWarehouse:
             have = [r[0] for r in existing]
             if have != list(spec.columns):
                 raise RuntimeError(
-                    f"{spec.qualified_name(self.prefix)} in {self.path} has columns {have}, but its "
-                    f"spec has {list(spec.columns)}; drop the table (or the warehouse file) to rebuild"
+                    f"{spec.qualified_name(self.prefix)} in {self.path} has columns {have}, but"
+                    f" its spec has {list(spec.columns)}; drop the table (or the file) to rebuild"
                 )
             return
         cols = ", ".join(f"{_quote(c)} {duckdb_type(t)}" for c, t in spec.columns.items())

@@ -1,0 +1,32 @@
+# Two entry points for a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint ui emulator benchmark
+
+$(STAMP): pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+emulator:
+	bash .ci/install_bigquery_emulator.sh
+
+demo: $(STAMP)
+	$(VENV)/bin/nba-assets demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pyright
+
+test: $(STAMP) emulator lint
+	$(VENV)/bin/pytest -q
+
+ui: $(STAMP)
+	$(VENV)/bin/nba-assets ui
+
+benchmark: $(STAMP)
+	$(VENV)/bin/python benchmarks/run.py

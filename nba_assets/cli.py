@@ -1,0 +1,198 @@
+"""``nba-assets``: replay history, run the demo, serve the replay sources, report the grading."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+DEMO_HISTORY_START = "2023-10-24"
+DEMO_START, DEMO_END = "2025-10-21", "2025-11-15"
+REPLAY_API_KEY = "replay"
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
+
+
+def _set_env(**values: str) -> None:
+    """Settings are read from the environment; child step processes inherit it."""
+    from nba_assets.settings import get_settings
+
+    os.environ.update(values)
+    get_settings.cache_clear()
+
+
+def _dagster_instance():
+    import dagster as dg
+
+    from nba_assets.settings import get_settings
+
+    if not os.environ.get("DAGSTER_HOME"):
+        home = get_settings().dagster_home
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "dagster.yaml").touch()
+        os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+@contextmanager
+def replay_sources(data: Path | None, faults: str | None) -> Iterator[str]:
+    """Start the replay server and point the scrapers at it; yields its base URL."""
+    from nba_assets.replay.faults import FaultSpec
+    from nba_assets.replay.server import ReplayServer, load_archive
+
+    archive = load_archive(data)
+    spec = FaultSpec.parse(faults) if faults else None
+    with ReplayServer(archive, faults=spec) as server:
+        _set_env(
+            NBA_NBA_STATS_BASE_URL=f"{server.base_url}/stats",
+            NBA_ODDS_BASE_URL=f"{server.base_url}/v4",
+        )
+        if not os.environ.get("NBA_ODDS_API_KEY"):
+            _set_env(NBA_ODDS_API_KEY=REPLAY_API_KEY)
+        yield server.base_url
+
+
+class _Progress(logging.Handler):
+    """Prints one line per finished step of a run (the Dagster events are in the UI)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: dict[str, float] = {}
+        self.done = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None)
+        event = meta.get("dagster_event") if meta else None
+        if event is None:
+            return
+        step, kind = event.step_key, event.event_type_value
+        if kind == "STEP_START":
+            self.started[step] = time.monotonic()
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
+            self.done += 1
+            took = time.monotonic() - self.started.get(step, time.monotonic())
+            mark = {"STEP_SUCCESS": "ok", "STEP_FAILURE": "FAILED", "STEP_SKIPPED": "skipped"}[kind]
+            print(f"  [{self.done:>2}] {mark:<7} {step} ({took:.1f}s)", flush=True)
+            if kind == "STEP_FAILURE" and event.step_failure_data:
+                print(f"       {event.step_failure_data.error.message.strip()}", flush=True)
+
+
+def run_range(start: dt.date, end: dt.date, executor: str | None = None) -> bool:
+    """Materialize every phase over ``start..end`` as one Dagster run; True when it succeeded."""
+    import dagster as dg
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    from nba_assets.defs.build import replay_job
+
+    if executor:
+        _set_env(NBA_EXECUTOR=executor)
+    instance = _dagster_instance()
+    tags = {
+        ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
+        ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
+        "nba_assets/replay": "true",
+    }
+    progress = _Progress()
+    dagster_logger = logging.getLogger("dagster")
+    dagster_logger.addHandler(progress)
+    quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    try:
+        result = dg.execute_job(
+            dg.reconstructable(replay_job), instance=instance, tags=tags, run_config=quiet
+        )
+    finally:
+        dagster_logger.removeHandler(progress)
+    print(f"run {result.run_id} {'succeeded' if result.success else 'FAILED'}")
+    return result.success
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from nba_assets.settings import get_settings
+
+    if args.end < args.start:
+        print("--end is before --start", file=sys.stderr)
+        return 2
+    if args.prefix is not None:
+        _set_env(NBA_DATASET_PREFIX=args.prefix)
+    settings = get_settings()
+    if settings.deployment == "prod" and not settings.dataset_prefix and not args.force_prod:
+        print(
+            "refusing to replay into the production datasets: pass --prefix test_"
+            " (or --force-prod if you really mean it)",
+            file=sys.stderr,
+        )
+        return 2
+    began = time.monotonic()
+    with replay_sources(args.data, args.faults) as url:
+        print(f"replay {args.start}..{args.end} from {url} into {_target(settings)}")
+        ok = run_range(args.start, args.end, args.executor)
+    print(f"took {time.monotonic() - began:.1f}s")
+    return 0 if ok else 1
+
+
+def _target(settings) -> str:
+    prefix = settings.dataset_prefix
+    if settings.deployment == "prod":
+        return f"BigQuery project {settings.gcp_project} (datasets {prefix}nba_*)"
+    return f"{settings.warehouse_path} (schemas {prefix}nba_*)"
+
+
+def cmd_replay_server(args: argparse.Namespace) -> int:
+    from nba_assets.replay.server import main as serve
+
+    argv = ["--port", str(args.port)]
+    if args.data:
+        argv += ["--data", str(args.data)]
+    if args.faults:
+        argv += ["--faults", args.faults]
+    if args.now:
+        argv += ["--now", args.now]
+    return serve(argv) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nba-assets", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    replay = sub.add_parser("replay", help="materialize every phase over a date range")
+    replay.add_argument("--start", type=_date, required=True)
+    replay.add_argument("--end", type=_date, required=True)
+    replay.add_argument(
+        "--data", type=Path, help="folder of source files (default: shipped archive)"
+    )
+    replay.add_argument("--prefix", help="dataset prefix, e.g. test_")
+    replay.add_argument("--faults", help="fault SPEC for the replay server, e.g. 429:0.2,500:0.1")
+    replay.add_argument("--executor", choices=["in_process", "multiprocess"])
+    replay.add_argument("--force-prod", action="store_true", help="allow unprefixed prod datasets")
+    replay.set_defaults(func=cmd_replay)
+
+    server = sub.add_parser("replay-server", help="serve recorded sources on 127.0.0.1")
+    server.add_argument("--data", type=Path)
+    server.add_argument("--port", type=int, default=8765)
+    server.add_argument("--faults")
+    server.add_argument("--now", help="the server clock (ISO time); default: now")
+    server.set_defaults(func=cmd_replay_server)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

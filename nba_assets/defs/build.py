@@ -1,0 +1,55 @@
+"""Assemble the code location: every phase's assets and checks, jobs, automation, resources."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from nba_assets.partitions import game_date_partitions
+from nba_assets.resources import build_resources
+from nba_assets.settings import Settings, get_settings
+
+ALL_ASSETS_JOB = "nba_all_phases"
+
+
+def phase_modules() -> list[object]:
+    """The asset modules of the phases, in pipeline order."""
+    from nba_assets.defs.raw import assets as raw
+    from nba_assets.defs.scrape import assets as scrape
+
+    return [scrape, raw]
+
+
+def check_modules() -> list[object]:
+    from nba_assets.defs.raw import checks as raw_checks
+
+    return [raw_checks]
+
+
+def all_assets_job(executor: str) -> dg.UnresolvedAssetJobDefinition:
+    """Every phase for a day or a range of days, as one run."""
+    return dg.define_asset_job(
+        ALL_ASSETS_JOB,
+        selection=dg.AssetSelection.all(),
+        partitions_def=game_date_partitions,
+        executor_def=dg.multiprocess_executor
+        if executor == "multiprocess"
+        else dg.in_process_executor,
+        description="Scrape, parse, analyse, predict and grade the selected game days.",
+    )
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    assets = [a for m in phase_modules() for a in getattr(m, "ASSETS")]
+    checks = [c for m in check_modules() for c in getattr(m, "CHECKS")]
+    job = all_assets_job(settings.executor)
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=checks,
+        jobs=[job],
+        resources=build_resources(settings),
+    )
+
+
+def replay_job() -> dg.JobDefinition:
+    """The all-phases job resolved from the current settings (a reconstructable entry point)."""
+    return build_definitions(get_settings()).get_job_def(ALL_ASSETS_JOB)

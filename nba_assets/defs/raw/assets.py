@@ -1,0 +1,163 @@
+"""Phase 2: validate each landed payload into the typed ``nba_raw`` tables."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable
+from importlib import resources
+
+import dagster as dg
+import polars as pl
+
+from nba_assets.defs.landed import landed_payloads
+from nba_assets.defs.scrape.assets import (
+    EVENT_ODDS,
+    EVENTS,
+    ODDS,
+    PLAYER_GAME_LOG,
+    PLAYER_LIST,
+    SCOREBOARD,
+    STATS,
+    TEAM_GAME_LOG,
+    scrape_key,
+)
+from nba_assets.defs.util import each_date, partition_dates
+from nba_assets.lib import parsers
+from nba_assets.lib.names import apply_aliases, with_player_lookup
+from nba_assets.partitions import game_date_partitions
+from nba_assets.resources import LandingResource, WarehouseResource
+from nba_assets.tables import raw
+
+Parser = Callable[[bytes, parsers.StatsContext], pl.DataFrame]
+
+
+def load_aliases() -> dict[str, str]:
+    """The shipped alias table: book spelling (normalised) -> NBA.com ``player_lookup``."""
+    text = resources.files("nba_assets.lib").joinpath("data/player_aliases.csv").read_text()
+    return {row["alias_lookup"]: row["player_lookup"] for row in csv.DictReader(text.splitlines())}
+
+
+def _parse_range(
+    landing: LandingResource,
+    source: str,
+    endpoint: str,
+    start: dt.date,
+    end: dt.date,
+    parse: Parser,
+    schema: pl.Schema,
+) -> tuple[pl.DataFrame, int]:
+    """Parse every payload landed for ``start..end``; returns the rows and the payload count."""
+    context_type = parsers.OddsContext if source == ODDS else parsers.StatsContext
+    frames, payloads = [], 0
+    for day in each_date(start, end):
+        for entry, body in landed_payloads(landing.zone, source, endpoint, day):
+            frames.append(parse(body, context_type(endpoint, day, entry.name)))
+            payloads += 1
+    frames = [f for f in frames if not f.is_empty()]
+    if not frames:
+        return pl.DataFrame(schema=schema), payloads
+    df = pl.concat(frames, how="diagonal_relaxed")
+    return df.select(pl.col(c).cast(t) for c, t in schema.items()), payloads
+
+
+def _raw_asset(spec, scrape_endpoint: str, source: str, parse: Parser, doc: str):
+    @dg.asset(
+        name=spec.name,
+        key_prefix=[raw.DATASET],
+        group_name="raw",
+        description=doc,
+        partitions_def=game_date_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        io_manager_key="warehouse_io_manager",
+        deps=[scrape_key(scrape_endpoint)],
+        kinds={"polars"},
+    )
+    def _asset(context: dg.AssetExecutionContext, landing: LandingResource) -> dg.Output:
+        start, end = partition_dates(context)
+        df, payloads = _parse_range(
+            landing, source, scrape_endpoint, start, end, parse, spec.schema
+        )
+        return dg.Output(df, metadata={"rows": df.height, "payloads": payloads})
+
+    return _asset
+
+
+nbac_schedule = _raw_asset(
+    raw.nbac_schedule, SCOREBOARD, STATS, parsers.parse_scoreboard,
+    "The day's games from the NBA.com scoreboard, with status and final scores.",
+)  # fmt: skip
+nbac_player_boxscores = _raw_asset(
+    raw.nbac_player_boxscores, PLAYER_GAME_LOG, STATS, parsers.parse_player_game_log,
+    "Player box scores of the day's finished games (NBA.com league game log).",
+)  # fmt: skip
+nbac_team_boxscores = _raw_asset(
+    raw.nbac_team_boxscores, TEAM_GAME_LOG, STATS, parsers.parse_team_game_log,
+    "Team box scores of the day's finished games (NBA.com league game log).",
+)  # fmt: skip
+nbac_player_list = _raw_asset(
+    raw.nbac_player_list, PLAYER_LIST, STATS, parsers.parse_player_list,
+    "The season's NBA.com player list (rosters) as fetched on each game day.",
+)  # fmt: skip
+odds_events = _raw_asset(
+    raw.odds_events, EVENTS, ODDS, parsers.parse_events,
+    "The day's NBA events as The Odds API lists them.",
+)  # fmt: skip
+
+
+@dg.asset(
+    key=[raw.DATASET, raw.odds_player_props.name],
+    group_name="raw",
+    partitions_def=game_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    io_manager_key="warehouse_io_manager",
+    deps=[scrape_key(EVENT_ODDS), dg.AssetKey([raw.DATASET, raw.nbac_player_list.name])],
+    kinds={"polars"},
+)
+def odds_player_props(
+    context: dg.AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource
+) -> dg.Output:
+    """Sportsbook player props of the day's snapshot, matched to NBA.com players by name."""
+    start, end = partition_dates(context)
+    spec = raw.odds_player_props
+    schema = pl.Schema(
+        {c: t for c, t in spec.columns.items() if c not in ("player_lookup", "player_id")}
+    )
+    df, payloads = _parse_range(
+        landing, ODDS, EVENT_ODDS, start, end, parsers.parse_event_odds, schema
+    )
+    df = with_player_lookup(df, "player_name").with_columns(
+        player_lookup=apply_aliases(pl.col("player_lookup"), load_aliases())
+    )
+    roster = (
+        warehouse.get()
+        .read(raw.nbac_player_list, start, end, columns=["game_date", "player_lookup", "player_id"])
+        .unique(["game_date", "player_lookup"])
+    )
+    df = df.join(roster, on=["game_date", "player_lookup"], how="left").unique(maintain_order=True)
+    unmatched = df.filter(pl.col("player_id").is_null()).get_column("player_name").unique().sort()
+    if unmatched.len():
+        context.log.warning(
+            f"{unmatched.len()} sportsbook player names matched no NBA.com player:"
+            f" {', '.join(unmatched.head(20).to_list())}"
+        )
+    return dg.Output(
+        df,
+        metadata={
+            "rows": df.height,
+            "payloads": payloads,
+            "unmatched_players": unmatched.len(),
+            "unmatched_rows": int(df.get_column("player_id").null_count()),
+            "unmatched_names": ", ".join(unmatched.head(50).to_list()),
+        },
+    )
+
+
+ASSETS = [
+    nbac_schedule,
+    nbac_player_boxscores,
+    nbac_team_boxscores,
+    nbac_player_list,
+    odds_events,
+    odds_player_props,
+]

@@ -1,0 +1,223 @@
+"""Phase 1: fetch each source endpoint for the days of the run and land the payloads as files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+
+import dagster as dg
+
+from nba_assets.defs.landed import LandedFile, landed_payloads, write_manifest
+from nba_assets.defs.util import each_date, partition_dates
+from nba_assets.lib import parsers
+from nba_assets.partitions import game_date_partitions
+from nba_assets.resources import LandingResource
+from nba_assets.sources import nba_stats, odds_api
+from nba_assets.sources.http import FetchResult
+from nba_assets.sources.resource import SourcesResource
+
+STATS, ODDS = "nba_stats", "odds_api"
+SCOREBOARD = "scoreboardv2"
+PLAYER_GAME_LOG = "leaguegamelog_players"
+TEAM_GAME_LOG = "leaguegamelog_teams"
+PLAYER_LIST = "commonallplayers"
+EVENTS = "events"
+EVENT_ODDS = "event_odds"
+LANDING_PREFIX = "landing"
+# Game types the league game log is asked for; preseason and All-Star games are not scraped.
+SCRAPED_SEASON_TYPES = ("Regular Season", "PlayIn", "Playoffs")
+
+
+def scrape_key(endpoint: str) -> dg.AssetKey:
+    return dg.AssetKey([LANDING_PREFIX, endpoint])
+
+
+def _slug(text: str) -> str:
+    return text.lower().replace(" ", "_")
+
+
+def _land(
+    landing: LandingResource,
+    source: str,
+    endpoint: str,
+    days: Sequence[dt.date],
+    named: Sequence[tuple[dt.date, str, FetchResult]],
+) -> dg.MaterializeResult:
+    """Land every payload, write each day's manifest (empty on days without requests)."""
+    by_day: dict[dt.date, list[LandedFile]] = {d: [] for d in days}
+    for day, name, result in named:
+        landing.zone.write(source, endpoint, day, name, result.body)
+        by_day[day].append(
+            LandedFile(
+                name=name,
+                url=result.url,
+                status=result.status,
+                bytes=len(result.body),
+                fetched_at=result.fetched_at.isoformat(),
+                attempts=result.attempts,
+            )
+        )
+    for day, files in by_day.items():
+        write_manifest(landing.zone, source, endpoint, day, files)
+    statuses = Counter(r.status for _, _, r in named)
+    sample = [
+        f"| {d} | {r.url} | {r.status} | {len(r.body):,} | {r.fetched_at:%Y-%m-%dT%H:%M:%S}Z |"
+        for d, _, r in named[:20]
+    ]
+    table = (
+        "| game_date | url | status | bytes | fetched_at |\n|---|---|---|---|---|\n"
+        + "\n".join(sample)
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "requests": len(named),
+            "bytes": sum(len(r.body) for _, _, r in named),
+            "retries": sum(r.attempts - 1 for _, _, r in named),
+            "statuses": ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())) or "none",
+            "fetch_seconds": round(sum(r.elapsed_seconds for _, _, r in named), 3),
+            "payloads (first 20)": dg.MetadataValue.md(table),
+        }
+    )
+
+
+def _scrape_asset(endpoint: str, doc: str, deps: Sequence[dg.AssetKey] = ()):
+    return dg.asset(
+        key=scrape_key(endpoint),
+        group_name="scrape",
+        description=doc,
+        partitions_def=game_date_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=list(deps),
+        kinds={"http"},
+    )
+
+
+def _games_by_day(landing: LandingResource, days: Sequence[dt.date]) -> dict[dt.date, list[str]]:
+    """Game ids of each day, from the landed scoreboards."""
+    out = {}
+    for day in days:
+        games: list[str] = []
+        for entry, body in landed_payloads(landing.zone, STATS, SCOREBOARD, day):
+            ctx = parsers.StatsContext(SCOREBOARD, day, entry.name)
+            games += parsers.parse_scoreboard(body, ctx).get_column("game_id").to_list()
+        out[day] = games
+    return out
+
+
+@_scrape_asset(SCOREBOARD, "NBA.com scoreboard of each day: the games, their status and scores.")
+def nbac_scoreboard(
+    context: dg.AssetExecutionContext, sources: SourcesResource, landing: LandingResource
+) -> dg.MaterializeResult:
+    days = each_date(*partition_dates(context))
+    results = sources.fetch([nba_stats.scoreboard(d) for d in days])
+    return _land(
+        landing,
+        STATS,
+        SCOREBOARD,
+        days,
+        [(d, "scoreboard.json", r) for d, r in zip(days, results, strict=True)],
+    )
+
+
+def _game_log(context, sources, landing, player_or_team: str, endpoint: str):
+    days = each_date(*partition_dates(context))
+    wanted = []
+    for day, games in _games_by_day(landing, days).items():
+        season_types = {parsers.season_type_of(g) for g in games}
+        for season_type in SCRAPED_SEASON_TYPES:
+            if season_type in season_types:
+                season = nba_stats.season_for(day)
+                request = nba_stats.league_game_log(day, player_or_team, season, season_type)
+                wanted.append((day, f"{_slug(season_type)}.json", request))
+    results = sources.fetch([r for _, _, r in wanted])
+    named = [(d, n, res) for (d, n, _), res in zip(wanted, results, strict=True)]
+    return _land(landing, STATS, endpoint, days, named)
+
+
+@_scrape_asset(
+    PLAYER_GAME_LOG,
+    "NBA.com league game log of players for each day's finished games.",
+    deps=[scrape_key(SCOREBOARD)],
+)
+def nbac_player_gamelog(
+    context: dg.AssetExecutionContext, sources: SourcesResource, landing: LandingResource
+) -> dg.MaterializeResult:
+    return _game_log(context, sources, landing, "P", PLAYER_GAME_LOG)
+
+
+@_scrape_asset(
+    TEAM_GAME_LOG,
+    "NBA.com league game log of teams for each day's finished games.",
+    deps=[scrape_key(SCOREBOARD)],
+)
+def nbac_team_gamelog(
+    context: dg.AssetExecutionContext, sources: SourcesResource, landing: LandingResource
+) -> dg.MaterializeResult:
+    return _game_log(context, sources, landing, "T", TEAM_GAME_LOG)
+
+
+@_scrape_asset(
+    PLAYER_LIST,
+    "NBA.com player list (rosters) of the season, fetched on each game day.",
+    deps=[scrape_key(SCOREBOARD)],
+)
+def nbac_player_list_scrape(
+    context: dg.AssetExecutionContext, sources: SourcesResource, landing: LandingResource
+) -> dg.MaterializeResult:
+    days = each_date(*partition_dates(context))
+    game_days = [d for d, games in _games_by_day(landing, days).items() if games]
+    # One fetch per season serves every game day of that season inside this run.
+    seasons = sorted({nba_stats.season_for(d) for d in game_days})
+    fetched = dict(
+        zip(seasons, sources.fetch([nba_stats.all_players(s) for s in seasons]), strict=True)
+    )
+    named = [(d, "players.json", fetched[nba_stats.season_for(d)]) for d in game_days]
+    return _land(landing, STATS, PLAYER_LIST, days, named)
+
+
+@_scrape_asset(EVENTS, "The Odds API: the NBA events (games) of each day.")
+def odds_events_scrape(
+    context: dg.AssetExecutionContext, sources: SourcesResource, landing: LandingResource
+) -> dg.MaterializeResult:
+    days = each_date(*partition_dates(context))
+    results = sources.fetch([odds_api.events(d) for d in days])
+    return _land(
+        landing,
+        ODDS,
+        EVENTS,
+        days,
+        [(d, "events.json", r) for d, r in zip(days, results, strict=True)],
+    )
+
+
+@_scrape_asset(
+    EVENT_ODDS,
+    "The Odds API: the pre-game player prop markets of every event of each day.",
+    deps=[scrape_key(EVENTS)],
+)
+def odds_event_odds(
+    context: dg.AssetExecutionContext, sources: SourcesResource, landing: LandingResource
+) -> dg.MaterializeResult:
+    days = each_date(*partition_dates(context))
+    wanted = []
+    for day in days:
+        for entry, body in landed_payloads(landing.zone, ODDS, EVENTS, day):
+            events = parsers.parse_events(body, parsers.OddsContext(EVENTS, day, entry.name))
+            for event_id in events.get_column("event_id").to_list():
+                wanted.append(
+                    (day, f"{event_id}.json", odds_api.event_odds(event_id, odds_api.PROP_MARKETS))
+                )
+    results = sources.fetch([r for _, _, r in wanted])
+    named = [(d, n, res) for (d, n, _), res in zip(wanted, results, strict=True)]
+    return _land(landing, ODDS, EVENT_ODDS, days, named)
+
+
+ASSETS = [
+    nbac_scoreboard,
+    nbac_player_gamelog,
+    nbac_team_gamelog,
+    nbac_player_list_scrape,
+    odds_events_scrape,
+    odds_event_odds,
+]
