@@ -1,4 +1,4 @@
-"""BigQuery DDL generated from the table specs; ``python -m nba_assets.warehouse.ddl`` rewrites ``sql/``.
+"""BigQuery DDL from the table specs; `python -m nba_assets.warehouse.ddl` rewrites ``sql/``.
 
 The files under ``sql/`` are for people (review, running by hand); the warehouse itself creates
 its tables through the API from the same specs, and a test fails when ``sql/`` is stale.
