@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import dagster as dg
 
+from nba_assets.defs import automation
 from nba_assets.partitions import game_date_partitions
 from nba_assets.resources import build_resources
 from nba_assets.settings import Settings, get_settings
@@ -11,7 +14,7 @@ from nba_assets.settings import Settings, get_settings
 ALL_ASSETS_JOB = "nba_all_phases"
 
 
-def phase_modules() -> list[object]:
+def phase_modules() -> list[ModuleType]:
     """The asset modules of the phases, in pipeline order."""
     from nba_assets.defs.raw import assets as raw
     from nba_assets.defs.scrape import assets as scrape
@@ -19,7 +22,7 @@ def phase_modules() -> list[object]:
     return [scrape, raw]
 
 
-def check_modules() -> list[object]:
+def check_modules() -> list[ModuleType]:
     from nba_assets.defs.raw import checks as raw_checks
 
     return [raw_checks]
@@ -39,13 +42,16 @@ def all_assets_job(executor: str) -> dg.UnresolvedAssetJobDefinition:
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    assets = [a for m in phase_modules() for a in getattr(m, "ASSETS")]
-    checks = [c for m in check_modules() for c in getattr(m, "CHECKS")]
+    assets = [a for m in phase_modules() for a in m.ASSETS]
+    checks = [c for m in check_modules() for c in m.CHECKS]
     job = all_assets_job(settings.executor)
+    fresh_checks, fresh_sensor = automation.freshness({a.key for a in assets})
     return dg.Definitions(
         assets=assets,
-        asset_checks=checks,
+        asset_checks=[*checks, *fresh_checks],
         jobs=[job],
+        schedules=[automation.morning_schedule(job), automation.overnight_schedule(job)],
+        sensors=[fresh_sensor],
         resources=build_resources(settings),
     )
 

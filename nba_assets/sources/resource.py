@@ -1,4 +1,4 @@
-"""The scrapers' HTTP resource: base URLs, the API key, timeouts, retries and a concurrency bound."""
+"""The scrapers' HTTP resource: base URLs, API key, timeouts, retries, a concurrency bound."""
 
 from __future__ import annotations
 

@@ -49,7 +49,8 @@ nbac_schedule = TableSpec(
     },
     key=("game_id",),
     clustering=("game_id",),
-    description="NBA.com scoreboard: the day's games, status (1 scheduled, 2 live, 3 final), scores.",
+    description="NBA.com scoreboard: the day's games, status (1 scheduled, 2 live, 3 final)"
+    " and scores.",
 )
 
 nbac_player_boxscores = TableSpec(
