@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Callable
-from importlib import resources
 
 import dagster as dg
 import polars as pl
@@ -26,16 +24,11 @@ from nba_assets.defs.util import each_date, partition_dates
 from nba_assets.lib import parsers
 from nba_assets.lib.names import apply_aliases, with_player_lookup
 from nba_assets.partitions import game_date_partitions
+from nba_assets.player_aliases import load_aliases
 from nba_assets.resources import LandingResource, WarehouseResource
 from nba_assets.tables import raw
 
 Parser = Callable[[bytes, parsers.StatsContext], pl.DataFrame]
-
-
-def load_aliases() -> dict[str, str]:
-    """The shipped alias table: book spelling (normalised) -> NBA.com ``player_lookup``."""
-    text = resources.files("nba_assets.lib").joinpath("data/player_aliases.csv").read_text()
-    return {row["alias_lookup"]: row["player_lookup"] for row in csv.DictReader(text.splitlines())}
 
 
 def _parse_range(
