@@ -1,4 +1,4 @@
-"""player_lookup normalisation and the alias table, on every spelling problem the data README lists."""
+"""player_lookup normalisation and the alias table, on the spellings the data README lists."""
 
 import polars as pl
 import pytest
