@@ -19,7 +19,12 @@ from polars.testing import assert_frame_equal
 from nba_assets.tables import raw
 from nba_assets.tables.spec import TableSpec
 from nba_assets.warehouse.base import Warehouse
-from nba_assets.warehouse.bigquery import BigQueryJobTimeoutError, BigQueryWarehouse, describe_table
+from nba_assets.warehouse.bigquery import (
+    BigQueryJobTimeoutError,
+    BigQueryWarehouse,
+    describe_table,
+    make_client,
+)
 from nba_assets.warehouse.duckdb import DuckDBWarehouse
 
 # A small table of every column type the specs use; clustered like the predictions tables.
@@ -278,3 +283,11 @@ def test_bigquery_job_timeout_names_the_table_and_partitions(
     # The staging table was dropped and the target is untouched.
     assert [t.table_id for t in bq_client.list_tables(wh.dataset_id(SCORES))] == ["scores"]
     assert wh.read(SCORES).is_empty()
+
+
+@pytest.mark.bigquery
+def test_make_client_talks_to_an_emulator_endpoint(bigquery_emulator: str) -> None:
+    client = make_client("test", bigquery_emulator)
+    wh = BigQueryWarehouse(client, prefix=f"t{uuid.uuid4().hex[:10]}_")
+    wh.replace_partitions(SCORES, rows(SCORES, DAY1), DAY1, DAY1)
+    same_rows(wh.read(SCORES, DAY1, DAY1), rows(SCORES, DAY1), SCORES)

@@ -14,7 +14,9 @@ from typing import Any
 
 import polars as pl
 import pyarrow.parquet as pq
+from google.api_core.client_options import ClientOptions
 from google.api_core.exceptions import GoogleAPICallError
+from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
 from nba_assets.tables.spec import TableSpec
@@ -38,6 +40,24 @@ _CONFLICT_ATTEMPTS = 4
 
 class BigQueryJobTimeoutError(TimeoutError):
     """A BigQuery job did not finish within the warehouse's job timeout."""
+
+
+def make_client(
+    project: str | None, endpoint: str | None = None, location: str = "US"
+) -> bigquery.Client:
+    """A BigQuery client: credentials from the environment, or anonymous at ``endpoint``.
+
+    ``endpoint`` (``NBA_BIGQUERY_ENDPOINT``) points the real client at a local emulator, which
+    takes no credentials; production leaves it unset and uses application default credentials.
+    """
+    if endpoint:
+        return bigquery.Client(
+            project=project or "test",
+            credentials=AnonymousCredentials(),
+            client_options=ClientOptions(api_endpoint=endpoint),
+            location=location,
+        )
+    return bigquery.Client(project=project, location=location)
 
 
 def bigquery_type(dtype: pl.DataType) -> str:
