@@ -88,15 +88,20 @@ class _Progress(logging.Handler):
                 print(f"       {event.step_failure_data.error.message.strip()}", flush=True)
 
 
-def run_range(start: dt.date, end: dt.date, executor: str | None = None) -> bool:
-    """Materialize every phase over ``start..end`` as one Dagster run; True when it succeeded."""
+def run_range(
+    start: dt.date, end: dt.date, executor: str | None = None, history_only: bool = False
+) -> bool:
+    """Materialize every phase (or the history phases) over ``start..end`` as one Dagster run.
+
+    Returns True when the run succeeded.
+    """
     import dagster as dg
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
     )
 
-    from nba_assets.defs.build import replay_job
+    from nba_assets.defs.build import replay_history_job, replay_job
 
     if executor:
         _set_env(NBA_EXECUTOR=executor)
@@ -112,7 +117,10 @@ def run_range(start: dt.date, end: dt.date, executor: str | None = None) -> bool
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     try:
         result = dg.execute_job(
-            dg.reconstructable(replay_job), instance=instance, tags=tags, run_config=quiet
+            dg.reconstructable(replay_history_job if history_only else replay_job),
+            instance=instance,
+            tags=tags,
+            run_config=quiet,
         )
     finally:
         dagster_logger.removeHandler(progress)
@@ -151,6 +159,68 @@ def _target(settings) -> str:
     return f"{settings.warehouse_path} (schemas {prefix}nba_*)"
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from nba_assets.lib import report
+    from nba_assets.resources import build_resources
+    from nba_assets.settings import get_settings
+    from nba_assets.tables import predictions
+
+    if args.prefix is not None:
+        _set_env(NBA_DATASET_PREFIX=args.prefix)
+    settings = get_settings()
+    warehouse = build_resources(settings)["warehouse"].get()  # type: ignore[attr-defined]
+    accuracy = warehouse.read(predictions.prediction_accuracy, args.start, args.end)
+    systems = report.summarize(accuracy)
+    if args.json:
+        print(json.dumps({"start": str(args.start), "end": str(args.end), "systems": systems}))
+        return 0
+    print(
+        f"grading {args.start}..{args.end} ({settings.deployment}, prefix {settings.dataset_prefix!r})"
+    )
+    print(report.render_table(systems))
+    out_dir = settings.reports_dir / f"{args.start}_{args.end}"
+    for path in report.write_plots(accuracy, out_dir):
+        print(f"chart: {path}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from nba_assets.settings import get_settings
+
+    settings = get_settings()
+    began = time.monotonic()
+    start, end = _date(DEMO_START), _date(DEMO_END)
+    with replay_sources(None, None) as url:
+        print(f"demo: replay server {url}; warehouse {settings.warehouse_path}")
+        print(
+            f"1/2 history {DEMO_HISTORY_START}..{start - dt.timedelta(days=1)} (through features)"
+        )
+        if not run_range(
+            _date(DEMO_HISTORY_START), start - dt.timedelta(days=1), history_only=True
+        ):
+            return 1
+        print(f"2/2 every phase {start}..{end}")
+        if not run_range(start, end):
+            return 1
+    print(f"demo took {time.monotonic() - began:.0f}s\n")
+    cmd_report(argparse.Namespace(start=start, end=end, prefix=None, json=False))
+    print(
+        "\nOpen the UI: `make ui` (or `.venv/bin/nba-assets ui`), then http://127.0.0.1:3000"
+        f" (DAGSTER_HOME={settings.dagster_home}): the runs, the asset graph, checks and charts."
+    )
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    import subprocess
+
+    _dagster_instance()
+    with replay_sources(args.data, None) as url:
+        print(f"replay server {url}; Dagster UI on http://127.0.0.1:{args.port}")
+        cmd = ["dagster", "dev", "-m", "nba_assets.definitions", "-p", str(args.port)]
+        return subprocess.call([*cmd, "-h", "127.0.0.1"])
+
+
 def cmd_replay_server(args: argparse.Namespace) -> int:
     from nba_assets.replay.server import main as serve
 
@@ -179,6 +249,21 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--executor", choices=["in_process", "multiprocess"])
     replay.add_argument("--force-prod", action="store_true", help="allow unprefixed prod datasets")
     replay.set_defaults(func=cmd_replay)
+
+    demo = sub.add_parser("demo", help="history + the span with real lines, then the report")
+    demo.set_defaults(func=cmd_demo)
+
+    rep = sub.add_parser("report", help="the grading summary from the warehouse")
+    rep.add_argument("--start", type=_date, required=True)
+    rep.add_argument("--end", type=_date, required=True)
+    rep.add_argument("--prefix")
+    rep.add_argument("--json", action="store_true")
+    rep.set_defaults(func=cmd_report)
+
+    ui = sub.add_parser("ui", help="the replay server and the Dagster UI")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--data", type=Path)
+    ui.set_defaults(func=cmd_ui)
 
     server = sub.add_parser("replay-server", help="serve recorded sources on 127.0.0.1")
     server.add_argument("--data", type=Path)

@@ -12,6 +12,8 @@ from nba_assets.resources import build_resources
 from nba_assets.settings import Settings, get_settings
 
 ALL_ASSETS_JOB = "nba_all_phases"
+HISTORY_JOB = "nba_history"
+HISTORY_GROUPS = ("scrape", "raw", "analytics", "precompute")
 
 
 def phase_modules() -> list[ModuleType]:
@@ -41,6 +43,19 @@ def all_assets_job(executor: str) -> dg.UnresolvedAssetJobDefinition:
     )
 
 
+def history_job(executor: str) -> dg.UnresolvedAssetJobDefinition:
+    """The phases that build history (through the feature store), without predicting it."""
+    return dg.define_asset_job(
+        HISTORY_JOB,
+        selection=dg.AssetSelection.groups(*HISTORY_GROUPS),
+        partitions_def=game_date_partitions,
+        executor_def=dg.multiprocess_executor
+        if executor == "multiprocess"
+        else dg.in_process_executor,
+        description="Scrape, parse, analyse and build features for past days (no predictions).",
+    )
+
+
 def build_definitions(settings: Settings) -> dg.Definitions:
     assets = [a for m in phase_modules() for a in m.ASSETS]
     checks = [c for m in check_modules() for c in m.CHECKS]
@@ -49,7 +64,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         asset_checks=[*checks, *fresh_checks],
-        jobs=[job],
+        jobs=[job, history_job(settings.executor)],
         schedules=[automation.morning_schedule(job), automation.overnight_schedule(job)],
         sensors=[fresh_sensor],
         resources=build_resources(settings),
@@ -59,3 +74,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 def replay_job() -> dg.JobDefinition:
     """The all-phases job resolved from the current settings (a reconstructable entry point)."""
     return build_definitions(get_settings()).get_job_def(ALL_ASSETS_JOB)
+
+
+def replay_history_job() -> dg.JobDefinition:
+    """The history job resolved from the current settings (a reconstructable entry point)."""
+    return build_definitions(get_settings()).get_job_def(HISTORY_JOB)
