@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import os
 import sys
@@ -174,9 +175,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"start": str(args.start), "end": str(args.end), "systems": systems}))
         return 0
-    print(
-        f"grading {args.start}..{args.end} ({settings.deployment}, prefix {settings.dataset_prefix!r})"
-    )
+    where = f"{settings.deployment}, prefix {settings.dataset_prefix!r}"
+    print(f"grading {args.start}..{args.end} ({where})")
     print(report.render_table(systems))
     out_dir = settings.reports_dir / f"{args.start}_{args.end}"
     for path in report.write_plots(accuracy, out_dir):
