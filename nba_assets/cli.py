@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import logging
 import os
 import sys
+import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,8 @@ from pathlib import Path
 DEMO_HISTORY_START = "2023-10-24"
 DEMO_START, DEMO_END = "2025-10-21", "2025-11-15"
 REPLAY_API_KEY = "replay"
+REPLAY_TAG = "nba_assets/replay"
+DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 
 
 def _date(text: str) -> dt.date:
@@ -41,7 +44,8 @@ def _dagster_instance():
     if not os.environ.get("DAGSTER_HOME"):
         home = get_settings().dagster_home
         home.mkdir(parents=True, exist_ok=True)
-        (home / "dagster.yaml").touch()
+        if not (home / "dagster.yaml").exists():
+            (home / "dagster.yaml").write_text(DAGSTER_YAML)
         os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.get()
 
@@ -64,29 +68,47 @@ def replay_sources(data: Path | None, faults: str | None) -> Iterator[str]:
         yield server.base_url
 
 
-class _Progress(logging.Handler):
-    """Prints one line per finished step of a run (the Dagster events are in the UI)."""
+class _Progress(threading.Thread):
+    """Prints one line per finished step of the run tagged ``tag``, read from the event log."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.started: dict[str, float] = {}
+    def __init__(self, instance, tag: str) -> None:
+        super().__init__(daemon=True)
+        self.instance, self.tag = instance, tag
+        self.stopped = threading.Event()
         self.done = 0
 
-    def emit(self, record: logging.LogRecord) -> None:
-        meta = getattr(record, "dagster_meta", None)
-        event = meta.get("dagster_event") if meta else None
-        if event is None:
+    def run(self) -> None:
+        while not self.stopped.wait(1.0):
+            self.poll()
+        self.poll()
+
+    def poll(self) -> None:
+        import dagster as dg
+
+        runs = self.instance.get_runs(filters=dg.RunsFilter(tags={REPLAY_TAG: self.tag}), limit=1)
+        if not runs:
             return
-        step, kind = event.step_key, event.event_type_value
-        if kind == "STEP_START":
-            self.started[step] = time.monotonic()
-        elif kind in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
+        kinds = {dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
+        events = [
+            e
+            for e in self.instance.all_logs(runs[0].run_id, of_type=kinds)
+            if e.dagster_event is not None
+        ]
+        for entry in events[self.done :]:
+            event = entry.dagster_event
             self.done += 1
-            took = time.monotonic() - self.started.get(step, time.monotonic())
-            mark = {"STEP_SUCCESS": "ok", "STEP_FAILURE": "FAILED", "STEP_SKIPPED": "skipped"}[kind]
-            print(f"  [{self.done:>2}] {mark:<7} {step} ({took:.1f}s)", flush=True)
-            if kind == "STEP_FAILURE" and event.step_failure_data:
-                print(f"       {event.step_failure_data.error.message.strip()}", flush=True)
+            ok = event.event_type_value == "STEP_SUCCESS"
+            took = f" ({event.event_specific_data.duration_ms / 1000:.1f}s)" if ok else ""
+            print(
+                f"  [{self.done:>3}] {'ok' if ok else 'FAILED':<6} {entry.step_key}{took}",
+                flush=True,
+            )
+            if not ok:
+                print(f"        {event.step_failure_data.error.message.strip()}", flush=True)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join()
 
 
 def run_range(
@@ -107,14 +129,14 @@ def run_range(
     if executor:
         _set_env(NBA_EXECUTOR=executor)
     instance = _dagster_instance()
+    tag = uuid.uuid4().hex
     tags = {
         ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
         ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
-        "nba_assets/replay": "true",
+        REPLAY_TAG: tag,
     }
-    progress = _Progress()
-    dagster_logger = logging.getLogger("dagster")
-    dagster_logger.addHandler(progress)
+    progress = _Progress(instance, tag)
+    progress.start()
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     try:
         result = dg.execute_job(
@@ -124,7 +146,7 @@ def run_range(
             run_config=quiet,
         )
     finally:
-        dagster_logger.removeHandler(progress)
+        progress.stop()
     print(f"run {result.run_id} {'succeeded' if result.success else 'FAILED'}")
     return result.success
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from nba_assets.defs import automation
 from nba_assets.partitions import game_date_partitions
@@ -30,7 +31,7 @@ def check_modules() -> list[ModuleType]:
     return [raw_checks]
 
 
-def all_assets_job(executor: str) -> dg.UnresolvedAssetJobDefinition:
+def all_assets_job(executor: str) -> UnresolvedAssetJobDefinition:
     """Every phase for a day or a range of days, as one run."""
     return dg.define_asset_job(
         ALL_ASSETS_JOB,
@@ -43,7 +44,7 @@ def all_assets_job(executor: str) -> dg.UnresolvedAssetJobDefinition:
     )
 
 
-def history_job(executor: str) -> dg.UnresolvedAssetJobDefinition:
+def history_job(executor: str) -> UnresolvedAssetJobDefinition:
     """The phases that build history (through the feature store), without predicting it."""
     return dg.define_asset_job(
         HISTORY_JOB,
@@ -73,9 +74,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 
 def replay_job() -> dg.JobDefinition:
     """The all-phases job resolved from the current settings (a reconstructable entry point)."""
-    return build_definitions(get_settings()).get_job_def(ALL_ASSETS_JOB)
+    return build_definitions(get_settings()).resolve_job_def(ALL_ASSETS_JOB)
 
 
 def replay_history_job() -> dg.JobDefinition:
     """The history job resolved from the current settings (a reconstructable entry point)."""
-    return build_definitions(get_settings()).get_job_def(HISTORY_JOB)
+    return build_definitions(get_settings()).resolve_job_def(HISTORY_JOB)

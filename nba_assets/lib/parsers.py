@@ -280,7 +280,7 @@ class Event(BaseModel):
 class Outcome(BaseModel):
     name: str
     description: str
-    price: float
+    price: float | None  # some books post one side only
     point: float | None = None
 
 
@@ -337,7 +337,8 @@ def parse_event_odds(body: bytes, ctx: OddsContext) -> pl.DataFrame:
     for book in odds.bookmakers:
         for market in book.markets:
             for o in market.outcomes:
-                side = o.name.casefold()
+                # Yes/No markets (double-double, triple-double) have no line: Yes is the over.
+                side = {"yes": "over", "no": "under"}.get(o.name.casefold(), o.name.casefold())
                 if side not in ("over", "under"):
                     raise ctx.error(f"outcome name {o.name!r} in {book.key}/{market.key}")
                 row = rows.setdefault(

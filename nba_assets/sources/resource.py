@@ -1,7 +1,5 @@
 """The scrapers' HTTP resource: base URLs, API key, timeouts, retries, a concurrency bound."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 import dagster as dg
@@ -22,7 +20,7 @@ class SourcesResource(dg.ConfigurableResource):
     backoff_max_seconds: float = 30.0
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SourcesResource:
+    def from_settings(cls, settings: Settings) -> "SourcesResource":
         # In prod the key stays an environment reference, so the UI never displays it.
         key = dg.EnvVar("NBA_ODDS_API_KEY") if settings.deployment == "prod" else None
         return cls(

@@ -1,7 +1,5 @@
 """The IO manager that writes every table asset through the configured warehouse."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 import dagster as dg

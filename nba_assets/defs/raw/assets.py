@@ -1,7 +1,5 @@
 """Phase 2: validate each landed payload into the typed ``nba_raw`` tables."""
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Callable
 

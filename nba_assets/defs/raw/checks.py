@@ -1,7 +1,5 @@
 """Data-quality checks of the raw tables."""
 
-from __future__ import annotations
-
 import dagster as dg
 import polars as pl
 

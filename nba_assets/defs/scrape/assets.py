@@ -1,7 +1,5 @@
 """Phase 1: fetch each source endpoint for the days of the run and land the payloads as files."""
 
-from __future__ import annotations
-
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
