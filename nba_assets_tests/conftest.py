@@ -7,22 +7,28 @@ from collections.abc import Iterator
 import pytest
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import bigquery
+from google.cloud import bigquery, storage
 
 from nba_assets_tests.bigquery_emulator import (
     PROJECT,
-    BigQueryEmulator,
     EmulatorNotInstalledError,
+    start_bigquery_emulator,
 )
+from nba_assets_tests.gcs_emulator import start_gcs_emulator
 
-# --- BigQuery emulator (tests marked `bigquery`) -------------------------------------------------
+# --- Cloud emulators: BigQuery (tests marked `bigquery`) and GCS (marked `gcs`) -----------------
+# A missing emulator fails the test with the install command: never a silent skip.
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "gcs: needs the GCS emulator (started by a fixture)")
 
 
 @pytest.fixture(scope="session")
 def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The endpoint URL of a `local-bigquery` emulator running for the whole test session."""
     try:
-        emulator = BigQueryEmulator.start(tmp_path_factory.mktemp("bigquery-emulator"))
+        emulator = start_bigquery_emulator(tmp_path_factory.mktemp("bigquery-emulator"))
     except EmulatorNotInstalledError as exc:
         pytest.fail(str(exc), pytrace=False)
     try:
@@ -41,4 +47,27 @@ def bq_client(bigquery_emulator: str) -> bigquery.Client:
     )
 
 
-# --- end BigQuery emulator -----------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The endpoint URL of a GCS emulator running for the whole test session."""
+    try:
+        emulator = start_gcs_emulator(tmp_path_factory.mktemp("gcs-emulator"))
+    except EmulatorNotInstalledError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield emulator.endpoint
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def gcs_client(gcs_emulator: str) -> storage.Client:
+    """A real GCS client pointed at the emulator, with anonymous credentials."""
+    return storage.Client(
+        project=PROJECT,
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=gcs_emulator),
+    )
+
+
+# --- end cloud emulators ------------------------------------------------------------------------

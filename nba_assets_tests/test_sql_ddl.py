@@ -35,6 +35,15 @@ def test_sql_dir_matches_the_specs(tmp_path: Path) -> None:
     )
 
 
+def test_column_descriptions_name_columns_of_the_table() -> None:
+    unknown = {
+        spec.qualified_name(): sorted(set(spec.column_descriptions) - set(spec.columns))
+        for spec in all_tables()
+        if set(spec.column_descriptions) - set(spec.columns)
+    }
+    assert not unknown, f"column descriptions for columns that are not in the schema: {unknown}"
+
+
 def test_ddl_escapes_descriptions() -> None:
     tricky = TableSpec(
         dataset="nba_test",
@@ -66,5 +75,5 @@ def test_ddl_runs_on_bigquery_and_builds_the_spec_tables(bq_client: bigquery.Cli
         assert described["description"] == spec.description
         assert described["columns"] == {f.name: f.field_type for f in bigquery_schema(spec)}
         descriptions = {f.name: f.description for f in bq_client.get_table(table_id).schema}
-        for column, text in spec.column_descriptions.items():
-            assert descriptions[column] == text
+        for column in spec.columns:
+            assert descriptions[column] == spec.column_descriptions.get(column)
