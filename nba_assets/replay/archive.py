@@ -243,6 +243,8 @@ def build_archive(data_dir: Path) -> tuple[Archive, list[str]]:
         FileNotFoundError: when the folder has no player game logs.
     """
     reader = _RawReader(Path(data_dir))
+    if not reader.files("player_game_logs_lite_*"):
+        raise FileNotFoundError(f"{data_dir} holds no player_game_logs_lite_* file")
     teams = _build_teams(reader)
     abbreviation_ids = _abbreviation_ids(reader, teams)
     game_ids = _game_ids(reader, abbreviation_ids)
@@ -327,7 +329,16 @@ def _build_teams(reader: _RawReader) -> pl.DataFrame:
             )
             if f is not None
         ]
-        or [pl.DataFrame(schema={"TEAM_ID": pl.Int64, "TEAM_ABBREVIATION": pl.String})],
+        or [
+            pl.DataFrame(
+                schema={
+                    "TEAM_ID": pl.Int64,
+                    "TEAM_ABBREVIATION": pl.String,
+                    "TEAM_NAME": pl.String,
+                    "GAME_DATE": pl.String,
+                }
+            )
+        ],
         how="diagonal_relaxed",
     )
     # The game logs' spelling of a team ("LA Clippers") is what LeagueGameLog answers with; the
