@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml setup.py
 
 emulator:
 	bash .ci/install_bigquery_emulator.sh
+	bash .ci/install_gcs_emulator.sh
 
 demo: $(STAMP)
 	$(VENV)/bin/nba-assets demo
