@@ -13,6 +13,9 @@
 #
 # Idempotent: a second run checks the installed versions and the extensions and does nothing
 # else. Python 3.13 is looked up as $NBA_EMULATOR_PYTHON, then pyenv's 3.13.0, then python3.13.
+#
+# Measured on a 2-core machine: 16 s from scratch (new venv, empty pip cache; about 770 MB on
+# disk, most of it the three DuckDB extensions), 0.1 s when everything is already installed.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
