@@ -739,6 +739,9 @@ class ReplayApp:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The default listen backlog (5) drops connections when a client opens more at once; the
+    # kernel then retries them only after a second.
+    request_queue_size = 128
     replay: ReplayServer
 
 

@@ -1,0 +1,138 @@
+"""Benchmarks, measured side by side in one run: ``python benchmarks/run.py [--quick] [--json]``.
+
+- executor: one replayed day through the whole graph, in-process against multiprocess (the
+  default executor on one machine is the faster of the two);
+- fetch: a range's NBA.com requests against the replay server, concurrent (bound 8) against
+  sequential (bound 1);
+- warehouse: replacing one day of player box scores in DuckDB, one write of a 30-day range
+  against 30 single-day writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _replay_seconds(executor: str, day: str) -> float:
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "NBA_HOME": home}
+        env.pop("DAGSTER_HOME", None)
+        began = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "nba_assets.cli", "replay", "--start", day, "--end", day,
+             "--executor", executor],
+            check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        return time.perf_counter() - began
+
+
+def bench_executor(quick: bool) -> dict[str, float]:
+    day = "2025-11-02"
+    inproc = _replay_seconds("in_process", day)
+    multi = _replay_seconds("multiprocess", day)
+    return {
+        "in_process_s": inproc,
+        "multiprocess_s": multi,
+        "multiprocess/in_process": multi / inproc,
+    }
+
+
+def bench_fetch(quick: bool) -> dict[str, float]:
+    from nba_assets.replay.faults import FaultSpec
+    from nba_assets.replay.server import ReplayServer, load_archive
+    from nba_assets.sources import nba_stats
+    from nba_assets.sources.http import HttpFetcher
+
+    days = [dt.date(2025, 11, 1) + dt.timedelta(days=i) for i in range(5 if quick else 20)]
+    requests = [nba_stats.scoreboard(d) for d in days] + [
+        nba_stats.league_game_log(d, pt, "2025-26", "Regular Season") for d in days for pt in "PT"
+    ]
+    out: dict[str, float] = {"requests": len(requests)}
+    archive = load_archive(None)
+    # Every request delayed 0.2 s stands for the real sites' latency; without it the two
+    # measure only this machine's CPU.
+    for label, faults in (("local", None), ("latency_0.2s", FaultSpec.parse("slow:1.0:0.2s"))):
+        for bound in (1, 8):
+            with ReplayServer(archive, faults=faults) as server:
+                fetcher = HttpFetcher(
+                    {"nba_stats": f"{server.base_url}/stats"}, max_concurrency=bound
+                )
+                began = time.perf_counter()
+                fetcher.fetch_all(requests)
+                out[f"{label}_bound_{bound}_s"] = time.perf_counter() - began
+        out[f"{label}_sequential/concurrent"] = (
+            out[f"{label}_bound_1_s"] / out[f"{label}_bound_8_s"]
+        )
+    return out
+
+
+def bench_warehouse(quick: bool) -> dict[str, float]:
+    import polars as pl
+
+    from nba_assets.tables.spec import TableSpec
+    from nba_assets.warehouse.duckdb import DuckDBWarehouse
+
+    spec = TableSpec(
+        dataset="bench",
+        name="rows",
+        columns={"game_date": pl.Date(), "player_id": pl.Int64(), "pts": pl.Int64()},
+        key=("game_date", "player_id"),
+        clustering=("player_id",),
+        description="benchmark table",
+    )
+    days = 10 if quick else 30
+    start = dt.date(2025, 10, 21)
+    frame = pl.DataFrame(
+        {
+            "game_date": [start + dt.timedelta(days=d) for d in range(days) for _ in range(250)],
+            "player_id": [p for _ in range(days) for p in range(250)],
+            "pts": [p % 40 for _ in range(days) for p in range(250)],
+        }
+    )
+    end = start + dt.timedelta(days=days - 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        wh = DuckDBWarehouse(Path(tmp) / "w.duckdb")
+        wh.ensure_tables([spec])
+        began = time.perf_counter()
+        wh.replace_partitions(spec, frame, start, end)
+        once = time.perf_counter() - began
+        began = time.perf_counter()
+        for d in range(days):
+            day = start + dt.timedelta(days=d)
+            wh.replace_partitions(spec, frame.filter(pl.col("game_date") == day), day, day)
+        per_day = time.perf_counter() - began
+    return {"days": days, "range_write_s": once, "per_day_writes_s": per_day,
+            "per_day/range": per_day / once}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller inputs")
+    parser.add_argument("--json", action="store_true", help="one JSON object")
+    args = parser.parse_args(argv)
+    results = {}
+    for name, bench in (("fetch", bench_fetch), ("warehouse", bench_warehouse),
+                        ("executor", bench_executor)):  # fmt: skip
+        results[name] = bench(args.quick)
+    if args.json:
+        print(json.dumps(results))
+        return 0
+    print(f"{'benchmark':<12} {'figure':<26} {'value':>10}")
+    for name, figures in results.items():
+        for key, value in figures.items():
+            print(f"{name:<12} {key:<26} {value:>10.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
