@@ -8,7 +8,6 @@ import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from nba_assets.defs import automation
-from nba_assets.partitions import game_date_partitions
 from nba_assets.resources import build_resources
 from nba_assets.settings import Settings, get_settings
 
@@ -36,7 +35,6 @@ def all_assets_job(executor: str) -> UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         ALL_ASSETS_JOB,
         selection=dg.AssetSelection.all(),
-        partitions_def=game_date_partitions,
         executor_def=dg.multiprocess_executor
         if executor == "multiprocess"
         else dg.in_process_executor,
@@ -49,7 +47,6 @@ def history_job(executor: str) -> UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         HISTORY_JOB,
         selection=dg.AssetSelection.groups(*HISTORY_GROUPS),
-        partitions_def=game_date_partitions,
         executor_def=dg.multiprocess_executor
         if executor == "multiprocess"
         else dg.in_process_executor,

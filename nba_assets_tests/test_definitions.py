@@ -1,0 +1,43 @@
+"""The code location loads, with every phase's group and the automation the team relies on."""
+
+import subprocess
+import sys
+
+import dagster as dg
+
+from nba_assets.definitions import defs
+from nba_assets.defs.build import ALL_ASSETS_JOB, HISTORY_JOB
+
+
+def test_definitions_load_with_every_phase() -> None:
+    definitions = defs()
+    graph = definitions.resolve_asset_graph()
+    groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert {"scrape", "raw"} <= groups
+    assert definitions.resolve_job_def(ALL_ASSETS_JOB) is not None
+    assert definitions.resolve_job_def(HISTORY_JOB) is not None
+    names = {s.name for s in definitions.schedules or []}
+    assert {"morning_operations", "overnight_grading"} <= names
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_materializable:
+            assert node.partitions_def is not None, key
+            assert node.backfill_policy == dg.BackfillPolicy.single_run(), key
+
+
+def test_dagster_cli_validates_the_code_location() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "definitions",
+            "validate",
+            "-m",
+            "nba_assets.definitions",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
