@@ -1,4 +1,4 @@
-"""The scrapers' HTTP layer: concurrent, bounded, timed-out requests with retries (tenacity)."""
+"""The scrapers' HTTP layer: concurrent, bounded, timed-out GETs with retries (tenacity)."""
 
 from __future__ import annotations
 
@@ -6,46 +6,71 @@ import asyncio
 import datetime as dt
 import email.utils
 import json
+import logging
+import random
+import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
-SECRET_PARAMS = frozenset({"apiKey"})
+NBA_STATS = "nba_stats"
+ODDS_API = "odds_api"
+API_KEY_PARAM = "apiKey"
+REDACTED = "***"
+# NBA.com answers only requests that look like they come from its own web pages.
 NBA_STATS_HEADERS = {
     "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
     " Chrome/126.0 Safari/537.36",
     "Accept": "application/json, text/plain, */*",
+    "Accept-Language": "en-US,en;q=0.9",
     "Referer": "https://www.nba.com/",
     "Origin": "https://www.nba.com",
     "x-nba-stats-origin": "stats",
     "x-nba-stats-token": "true",
 }
+_KEY_IN_TEXT = re.compile(rf"({API_KEY_PARAM}=)[^&\s\"']+")
 
 
 @dataclass(frozen=True)
 class Request:
-    """One GET against a source: ``source`` picks the base URL, ``path`` and ``params`` the rest."""
+    """One GET against a source.
+
+    Attributes:
+        source: which base URL to use (`NBA_STATS` or `ODDS_API`).
+        endpoint: short name for results, counters and errors (e.g. "leaguegamelog").
+        path: path below the source's base URL.
+        params: query parameters (never the API key; the fetcher adds it).
+        game_date: the game day the request is for, named in errors.
+    """
 
     source: str
     endpoint: str
     path: str
     params: Mapping[str, str] = field(default_factory=dict)
+    game_date: dt.date | None = None
 
 
 @dataclass(frozen=True)
 class FetchResult:
+    """A successful fetch: a 200 whose body is valid JSON.
+
+    Attributes:
+        endpoint: the request's endpoint name.
+        url: the full URL with the API key redacted.
+        status: HTTP status (200).
+        body: the raw body.
+        fetched_at: when the answer arrived (UTC).
+        attempts: attempts it took (1 = no retry).
+        elapsed_seconds: wall time from the first attempt to the answer, waits included.
+    """
+
     endpoint: str
-    url: str  # the API key redacted
+    url: str
     status: int
     body: bytes
     fetched_at: dt.datetime
@@ -54,32 +79,104 @@ class FetchResult:
 
 
 class SourceError(RuntimeError):
-    """A request that still failed after every retry; the message says which and why."""
+    """A request that failed for good; the message names source, endpoint, URL and attempts."""
 
 
 class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: float | None = None):
+    """A failure worth another attempt (429, 5xx, transport error, body that is not JSON)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
+def redact(text: str) -> str:
+    """`text` with any `apiKey=...` value replaced by `***`."""
+    return _KEY_IN_TEXT.sub(rf"\g<1>{REDACTED}", text)
+
+
+def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), or None."""
+    if value is None or not value.strip():
         return None
+    text = value.strip()
     try:
-        return max(0.0, float(value))
+        return max(0.0, float(text))
     except ValueError:
-        when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
 
 
-def redact(url: str, params: Mapping[str, str]) -> str:
-    shown = {k: ("***" if k in SECRET_PARAMS else v) for k, v in params.items()}
-    return f"{url}?{urlencode(shown)}" if shown else url
+class BackoffWait:
+    """Tenacity wait: capped exponential backoff with jitter, never shorter than Retry-After.
+
+    The n-th retry waits a random time between half and all of
+    `min(backoff_max_seconds, backoff_initial_seconds * 2 ** (n - 1))`; when the failed answer
+    carried Retry-After, the wait is at least that (itself capped at `retry_after_max_seconds`,
+    so a hostile header cannot park a run for hours).
+    """
+
+    def __init__(
+        self,
+        backoff_initial_seconds: float,
+        backoff_max_seconds: float,
+        retry_after_max_seconds: float,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.initial = backoff_initial_seconds
+        self.maximum = backoff_max_seconds
+        self.retry_after_max = retry_after_max_seconds
+        self.rng = rng
+
+    def __call__(self, state: RetryCallState) -> float:
+        ceiling = min(self.maximum, self.initial * 2 ** (state.attempt_number - 1))
+        wait = ceiling * (0.5 + 0.5 * self.rng())
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None and outcome.failed else None
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, self.retry_after_max))
+        return wait
+
+
+class _RedactKeys(logging.Filter):
+    """Masks API keys in httpx's request log lines, which carry full URLs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if API_KEY_PARAM in message:
+            record.msg, record.args = redact(message), ()
+        return True
+
+
+def _guard_http_logs() -> None:
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactKeys) for f in logger.filters):
+            logger.addFilter(_RedactKeys())
 
 
 class HttpFetcher:
-    """Fetches many requests concurrently with a bound, timeouts and capped, jittered backoff."""
+    """Fetches many requests concurrently with a bound, timeouts and capped, jittered retries.
+
+    Args:
+        base_urls: base URL per source, e.g. {"nba_stats": "https://stats.nba.com/stats",
+            "odds_api": "https://api.the-odds-api.com/v4"}.
+        api_key: The Odds API key, added to `odds_api` requests; never stored in results or
+            errors.
+        timeout_seconds: connect, read, write and pool timeout of every attempt.
+        max_concurrency: most requests in flight at once.
+        max_attempts: attempts per request, the first included.
+        backoff_max_seconds: cap of the exponential backoff.
+        backoff_initial_seconds: backoff before the first retry (it doubles from there).
+        retry_after_max_seconds: longest Retry-After honoured.
+    """
 
     def __init__(
         self,
@@ -90,36 +187,63 @@ class HttpFetcher:
         max_attempts: int = 6,
         backoff_max_seconds: float = 30.0,
         backoff_initial_seconds: float = 0.5,
-    ):
-        self.base_urls = dict(base_urls)
-        self.api_key = api_key
+        retry_after_max_seconds: float = 60.0,
+    ) -> None:
+        if max_concurrency < 1 or max_attempts < 1:
+            raise ValueError("max_concurrency and max_attempts must be at least 1")
+        self.base_urls = {source: url.rstrip("/") for source, url in base_urls.items()}
+        self._api_key = api_key
         self.timeout = httpx.Timeout(timeout_seconds)
         self.max_concurrency = max_concurrency
         self.max_attempts = max_attempts
-        self.backoff_max = backoff_max_seconds
-        self.backoff_initial = backoff_initial_seconds
+        self.wait = BackoffWait(
+            backoff_initial_seconds, backoff_max_seconds, retry_after_max_seconds
+        )
+        _guard_http_logs()
 
-    def _wait(self, state: RetryCallState) -> float:
-        """Exponential backoff with jitter, but never shorter than the server's Retry-After."""
-        backoff = wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max)(state)
-        exc = state.outcome.exception() if state.outcome else None
-        retry_after = exc.retry_after if isinstance(exc, _Retryable) else None
-        return min(self.backoff_max, max(backoff, retry_after or 0.0))
+    def __repr__(self) -> str:
+        # The key stays out of reprs, which end up in logs and tracebacks.
+        return f"HttpFetcher(base_urls={self.base_urls!r}, max_concurrency={self.max_concurrency})"
+
+    def _scrub(self, text: str) -> str:
+        text = redact(text)
+        return text.replace(self._api_key, REDACTED) if self._api_key else text
+
+    def _target(self, request: Request) -> tuple[str, dict[str, str], dict[str, str], str]:
+        """URL, query, headers and redacted URL of a request."""
+        base = self.base_urls.get(request.source)
+        if base is None:
+            raise SourceError(
+                f"{request.source} {request.endpoint}: no base URL for source {request.source!r}"
+            )
+        url = f"{base}/{request.path.lstrip('/')}"
+        params = dict(request.params)
+        headers: dict[str, str] = {}
+        if request.source == NBA_STATS:
+            headers = NBA_STATS_HEADERS
+        if request.source == ODDS_API:
+            params[API_KEY_PARAM] = self._api_key
+        shown = {k: (REDACTED if k == API_KEY_PARAM else v) for k, v in params.items()}
+        return url, params, headers, f"{url}?{urlencode(shown)}" if shown else url
+
+    def _failure(self, request: Request, shown_url: str, attempts: int, last: str) -> SourceError:
+        day = f" for game_date {request.game_date.isoformat()}" if request.game_date else ""
+        return SourceError(
+            self._scrub(
+                f"{request.source} {request.endpoint}{day} failed after {attempts} "
+                f"attempt{'s' if attempts != 1 else ''}: {last} (url {shown_url})"
+            )
+        )
 
     async def _fetch_one(
-        self, client: httpx.AsyncClient, limit: asyncio.Semaphore, req: Request
+        self, client: httpx.AsyncClient, limit: asyncio.Semaphore, request: Request
     ) -> FetchResult:
-        url = self.base_urls[req.source].rstrip("/") + "/" + req.path.lstrip("/")
-        params = dict(req.params)
-        if req.source == "odds_api":
-            params["apiKey"] = self.api_key
-        headers = NBA_STATS_HEADERS if req.source == "nba_stats" else {}
-        shown = redact(url, params)
+        url, params, headers, shown_url = self._target(request)
         began = time.monotonic()
         attempts = 0
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait,
+            wait=self.wait,
             retry=retry_if_exception_type(_Retryable),
             reraise=True,
         )
@@ -127,49 +251,72 @@ class HttpFetcher:
             async for attempt in retrying:
                 with attempt:
                     attempts += 1
+                    # The bound covers the exchange only: a request waiting out its backoff
+                    # does not hold a slot.
                     async with limit:
                         try:
-                            resp = await client.get(url, params=params, headers=headers)
-                        except httpx.TransportError as exc:  # timeouts, truncated bodies
-                            raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
-                    if resp.status_code == 429 or resp.status_code >= 500:
+                            response = await client.get(url, params=params, headers=headers)
+                        except httpx.TransportError as error:  # timeouts, truncated bodies
+                            raise _Retryable(f"{type(error).__name__}: {error}") from error
+                    status = response.status_code
+                    if status == 429 or status >= 500:
                         raise _Retryable(
-                            f"HTTP {resp.status_code}",
-                            _retry_after_seconds(resp.headers.get("Retry-After")),
+                            f"HTTP {status}", parse_retry_after(response.headers.get("Retry-After"))
                         )
-                    if resp.status_code != 200:
-                        raise SourceError(
-                            f"{req.source}/{req.endpoint}: HTTP {resp.status_code} from {shown}:"
-                            f" {resp.text[:200]}"
+                    if status != 200:
+                        raise self._failure(
+                            request, shown_url, attempts, f"HTTP {status} {response.text[:200]!r}"
                         )
                     try:
-                        json.loads(resp.content)
-                    except ValueError as exc:  # a 200 cut short or garbled in transfer
-                        raise _Retryable(f"body is not valid JSON ({exc})") from exc
-        except _Retryable as exc:
-            raise SourceError(
-                f"{req.source}/{req.endpoint}: gave up after {attempts} attempts on {shown}: {exc}"
-            ) from exc
-        return FetchResult(
-            endpoint=req.endpoint,
-            url=shown,
-            status=resp.status_code,
-            body=resp.content,
-            fetched_at=dt.datetime.now(dt.UTC),
-            attempts=attempts,
-            elapsed_seconds=time.monotonic() - began,
-        )
+                        json.loads(response.content)
+                    except ValueError as error:  # a 200 cut short or garbled in transfer
+                        raise _Retryable(
+                            f"HTTP 200 with a body that is not JSON ({error})"
+                        ) from None
+                    return FetchResult(
+                        endpoint=request.endpoint,
+                        url=shown_url,
+                        status=status,
+                        body=response.content,
+                        fetched_at=dt.datetime.now(dt.UTC),
+                        attempts=attempts,
+                        elapsed_seconds=time.monotonic() - began,
+                    )
+        except _Retryable as error:
+            raise self._failure(request, shown_url, attempts, str(error)) from None
+        raise AssertionError("unreachable: tenacity either returns, retries or raises")
 
     async def fetch_many(self, requests: Sequence[Request]) -> list[FetchResult]:
+        """Fetch all requests concurrently; results in request order.
+
+        Raises:
+            SourceError: for the first request (in order) that failed for good, after every
+                other request has finished.
+        """
         limit = asyncio.Semaphore(self.max_concurrency)
-        limits = httpx.Limits(max_connections=self.max_concurrency)
+        limits = httpx.Limits(
+            max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency
+        )
         async with httpx.AsyncClient(timeout=self.timeout, limits=limits) as client:
-            return list(
-                await asyncio.gather(*(self._fetch_one(client, limit, r) for r in requests))
+            outcomes = await asyncio.gather(
+                *(self._fetch_one(client, limit, r) for r in requests), return_exceptions=True
             )
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        if failures:
+            first = failures[0]
+            if len(failures) > 1 and isinstance(first, SourceError):
+                raise SourceError(f"{first} (and {len(failures) - 1} more requests failed)")
+            raise first
+        return [o for o in outcomes if isinstance(o, FetchResult)]
 
     def fetch_all(self, requests: Sequence[Request]) -> list[FetchResult]:
-        """Synchronous entry point for assets: fetch everything, results in request order."""
+        """Synchronous `fetch_many` for assets: runs its own event loop; results in order."""
         if not requests:
             return []
-        return asyncio.run(self.fetch_many(requests))
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.fetch_many(requests))
+        # Called from inside an event loop: asyncio.run cannot nest, so use a worker thread.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, self.fetch_many(requests)).result()

@@ -1,32 +1,54 @@
-"""NBA.com stats endpoints the scrapers call (the shapes are the real site's)."""
+"""NBA.com stats requests the scrapers make (query shapes as the real site expects them)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from nba_assets.sources.http import Request
+from nba_assets.sources.http import NBA_STATS, Request
 
-SOURCE = "nba_stats"
+SOURCE = NBA_STATS
+LEAGUE_ID = "00"
+# Season types a game day can hold; the league game log is asked for each of them every day.
 SEASON_TYPES = ("Regular Season", "PlayIn", "Playoffs")
+PLAYER, TEAM = "P", "T"
 
 
-def season_for(day: dt.date) -> str:
-    """The NBA season a date belongs to: seasons start in October, so August 1 opens the next."""
-    start = day.year if day.month >= 8 else day.year - 1
-    return f"{start}-{str(start + 1)[2:]}"
+def season_for(game_date: dt.date) -> str:
+    """The NBA season of a date, e.g. "2025-26": from August 1 a date belongs to the next season."""
+    start = game_date.year if game_date.month >= 8 else game_date.year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
 
 
-def scoreboard(day: dt.date) -> Request:
+def scoreboard(game_date: dt.date) -> Request:
+    """`scoreboardv2` for one day: GameHeader (games, status) and LineScore (team points)."""
     return Request(
         SOURCE,
         "scoreboardv2",
         "scoreboardv2",
-        {"GameDate": day.isoformat(), "LeagueID": "00", "DayOffset": "0"},
+        {"GameDate": game_date.isoformat(), "LeagueID": LEAGUE_ID, "DayOffset": "0"},
+        game_date=game_date,
     )
 
 
-def league_game_log(day: dt.date, player_or_team: str, season: str, season_type: str) -> Request:
-    us_date = day.strftime("%m/%d/%Y")
+def league_game_log(
+    game_date: dt.date, player_or_team: str, season: str, season_type: str
+) -> Request:
+    """`leaguegamelog` box-score rows of one day.
+
+    Args:
+        game_date: the game day (DateFrom = DateTo).
+        player_or_team: "P" for player rows, "T" for team rows.
+        season: e.g. "2025-26" (see `season_for`).
+        season_type: one of `SEASON_TYPES`.
+
+    Raises:
+        ValueError: for a player_or_team or season_type the site does not know.
+    """
+    if player_or_team not in (PLAYER, TEAM):
+        raise ValueError(f"player_or_team must be 'P' or 'T', not {player_or_team!r}")
+    if season_type not in SEASON_TYPES:
+        raise ValueError(f"season_type must be one of {SEASON_TYPES}, not {season_type!r}")
+    us_date = game_date.strftime("%m/%d/%Y")
     return Request(
         SOURCE,
         "leaguegamelog",
@@ -36,19 +58,22 @@ def league_game_log(day: dt.date, player_or_team: str, season: str, season_type:
             "DateFrom": us_date,
             "DateTo": us_date,
             "Direction": "DESC",
-            "LeagueID": "00",
+            "LeagueID": LEAGUE_ID,
             "PlayerOrTeam": player_or_team,
             "Season": season,
             "SeasonType": season_type,
             "Sorter": "DATE",
         },
+        game_date=game_date,
     )
 
 
-def all_players(season: str) -> Request:
+def all_players(season: str, game_date: dt.date | None = None) -> Request:
+    """`commonallplayers` for a season: every player on a roster, with his current team."""
     return Request(
         SOURCE,
         "commonallplayers",
         "commonallplayers",
-        {"IsOnlyCurrentSeason": "1", "LeagueID": "00", "Season": season},
+        {"IsOnlyCurrentSeason": "1", "LeagueID": LEAGUE_ID, "Season": season},
+        game_date=game_date,
     )

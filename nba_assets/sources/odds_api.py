@@ -1,4 +1,4 @@
-"""The Odds API v4 endpoints the scrapers call: the day's events, then each event's prop odds."""
+"""The Odds API v4 requests the scrapers make: a day's events, then each event's prop odds."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from nba_assets.sources.http import Request
+from nba_assets.sources.http import ODDS_API, Request
 
-SOURCE = "odds_api"
+SOURCE = ODDS_API
 SPORT = "basketball_nba"
 PROP_MARKETS = (
     "player_points",
@@ -21,28 +21,38 @@ PROP_MARKETS = (
     "player_double_double",
     "player_triple_double",
 )
-_EASTERN = ZoneInfo("America/New_York")
+EASTERN = ZoneInfo("America/New_York")
 
 
 def _utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def events(day: dt.date) -> Request:
-    """Events that tip off on ``day`` in US/Eastern, asked for as a UTC window."""
-    start = dt.datetime.combine(day, dt.time(0), _EASTERN)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), _EASTERN) - dt.timedelta(
-        seconds=1
-    )
+def day_window(game_date: dt.date) -> tuple[str, str]:
+    """The UTC times (ISO, "Z") of the first and last second of a US/Eastern calendar day."""
+    start = dt.datetime.combine(game_date, dt.time(0), EASTERN)
+    next_day = dt.datetime.combine(game_date + dt.timedelta(days=1), dt.time(0), EASTERN)
+    return _utc(start), _utc(next_day - dt.timedelta(seconds=1))
+
+
+def events(game_date: dt.date) -> Request:
+    """Events that tip off on `game_date` (US/Eastern), asked for as a UTC window."""
+    start, end = day_window(game_date)
     return Request(
         SOURCE,
         "events",
         f"sports/{SPORT}/events",
-        {"commenceTimeFrom": _utc(start), "commenceTimeTo": _utc(end), "dateFormat": "iso"},
+        {"commenceTimeFrom": start, "commenceTimeTo": end, "dateFormat": "iso"},
+        game_date=game_date,
     )
 
 
-def event_odds(event_id: str, markets: Sequence[str] = PROP_MARKETS) -> Request:
+def event_odds(
+    event_id: str, markets: Sequence[str] = PROP_MARKETS, game_date: dt.date | None = None
+) -> Request:
+    """One event's odds for the given prop markets, US books, American prices."""
+    if not markets:
+        raise ValueError("event_odds needs at least one market")
     return Request(
         SOURCE,
         "event_odds",
@@ -53,4 +63,5 @@ def event_odds(event_id: str, markets: Sequence[str] = PROP_MARKETS) -> Request:
             "oddsFormat": "american",
             "dateFormat": "iso",
         },
+        game_date=game_date,
     )
