@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import datetime as dt
 import multiprocessing
 import uuid
@@ -125,6 +126,20 @@ def test_ensure_tables_is_idempotent_and_tables_start_empty(backend: Backend) ->
     assert backend.table_exists(SCORES) and backend.table_exists(REAL)
     for spec in (SCORES, REAL):
         assert_frame_equal(wh.read(spec), spec.empty())
+
+
+def test_an_existing_table_with_another_schema_is_refused_not_altered(backend: Backend) -> None:
+    wh = backend.warehouse
+    wh.ensure_tables([SCORES])
+    changed = dataclasses.replace(SCORES, columns={**SCORES.columns, "assists": pl.Int64()})
+    again = (
+        DuckDBWarehouse(wh.path, prefix=wh.prefix)
+        if isinstance(wh, DuckDBWarehouse)
+        else BigQueryWarehouse(wh.client, prefix=wh.prefix)
+    )
+    with pytest.raises(RuntimeError, match="scores"):
+        again.ensure_tables([changed])
+    assert_frame_equal(wh.read(SCORES), SCORES.empty())
 
 
 def test_replace_one_partition_leaves_the_others(backend: Backend) -> None:
