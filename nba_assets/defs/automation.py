@@ -8,6 +8,9 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+from dagster._core.definitions.partitions.partitioned_schedule import (
+    UnresolvedPartitionedAssetScheduleDefinition,
+)
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from nba_assets.partitions import GAME_DATE_TIMEZONE
@@ -24,7 +27,9 @@ FRESH_BY_MORNING = (
 )
 
 
-def morning_schedule(job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+def morning_schedule(
+    job: UnresolvedAssetJobDefinition,
+) -> dg.ScheduleDefinition | UnresolvedPartitionedAssetScheduleDefinition:
     """06:30 ET: every phase for today's partition (schedule, rosters, props, predictions)."""
     return dg.build_schedule_from_partitioned_job(
         job, name="morning_operations", hour_of_day=6, minute_of_hour=30

@@ -157,7 +157,7 @@ def _rows(payload: StatsPayload, set_name: str, model: type[_Row], ctx: StatsCon
             )
         records.append(dict(zip(rs.headers, row, strict=True)))
     try:
-        return TypeAdapter(list[model]).validate_python(records)
+        return TypeAdapter(list[model]).validate_python(records)  # pyright: ignore[reportInvalidTypeForm]
     except ValidationError as exc:
         err = exc.errors()[0]
         index, field = (err["loc"] + ("?", "?"))[:2]

@@ -1,6 +1,7 @@
 """The IO manager that writes every table asset through the configured warehouse."""
 
 import datetime as dt
+from collections.abc import Iterable
 
 import dagster as dg
 import polars as pl
@@ -16,7 +17,7 @@ def _spec(key: dg.AssetKey) -> TableSpec:
     return spec_for(*key.path)
 
 
-def _date_range(keys: list[str] | set[str]) -> tuple[dt.date, dt.date]:
+def _date_range(keys: Iterable[str]) -> tuple[dt.date, dt.date]:
     dates = sorted(dt.date.fromisoformat(k) for k in keys)
     return dates[0], dates[-1]
 

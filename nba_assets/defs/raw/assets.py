@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -26,7 +27,7 @@ from nba_assets.player_aliases import load_aliases
 from nba_assets.resources import LandingResource, WarehouseResource
 from nba_assets.tables import raw
 
-Parser = Callable[[bytes, parsers.StatsContext], pl.DataFrame]
+Parser = Callable[[bytes, Any], pl.DataFrame]  # Any: a StatsContext or an OddsContext
 
 
 def _parse_range(
