@@ -1,0 +1,195 @@
+"""Data-quality checks of phase 3, run on the partitions each run materializes.
+
+The checks are partitioned like their assets, so Dagster hands them the run's partition range
+(one day or a single-run backfill range). A check launched without partitions checks the whole
+table.
+"""
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+
+from nba_assets.partitions import game_date_partitions
+from nba_assets.resources import WarehouseResource
+from nba_assets.tables import analytics as tables
+from nba_assets.tables import raw
+from nba_assets.tables.spec import TableSpec
+
+PLAYER_GAME_SUMMARY_KEYS = "player_game_summary_keys"
+PLAYER_GAME_SUMMARY_RANGES = "player_game_summary_ranges"
+PLAYER_GAME_SUMMARY_COVERS_BOX_SCORES = "player_game_summary_covers_box_scores"
+TEAM_POINTS_MATCH_PLAYER_POINTS = "team_points_match_player_points"
+UPCOMING_PLAYER_CONTEXT_KEYS = "upcoming_player_game_context_keys"
+
+MAX_MINUTES = 70.0
+MAX_POINTS = 100
+_SAMPLE = 10
+
+
+def checked_range(
+    context: dg.AssetCheckExecutionContext,
+) -> tuple[dt.date | None, dt.date | None]:
+    """The game_date range the check covers: the run's partitions, else the whole table."""
+    if context.has_partition_key_range or context.has_partition_key:
+        keys = context.partition_key_range
+        return dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end)
+    return None, None
+
+
+def _where(start: dt.date | None, end: dt.date | None) -> str:
+    return "all partitions" if start is None else f"{start}..{end}"
+
+
+def sample(df: pl.DataFrame) -> dg.MetadataValue:
+    """The first rows of ``df`` as JSON metadata (dates as ISO strings)."""
+    rows = df.head(_SAMPLE).with_columns(pl.col(pl.Date).cast(pl.String))
+    return dg.MetadataValue.json(rows.to_dicts())
+
+
+def _key_problems(spec: TableSpec, df: pl.DataFrame) -> tuple[int, pl.DataFrame]:
+    key = list(spec.key)
+    null_keys = df.filter(pl.any_horizontal(pl.col(key).is_null())).height
+    dupes = df.filter(pl.struct(key).is_duplicated()).select(key).unique()
+    return null_keys, dupes
+
+
+def _key_check(spec: TableSpec, name: str, blocking: bool) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey([spec.dataset, spec.name]),
+        name=name,
+        blocking=blocking,
+        partitions_def=game_date_partitions,
+        description=f"Key {', '.join(spec.key)} is never null and unique.",
+    )
+    def _check(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> dg.AssetCheckResult:
+        start, end = checked_range(context)
+        df = warehouse.get().read(spec, start, end, list(spec.key))
+        null_keys, duplicated = _key_problems(spec, df)
+        return dg.AssetCheckResult(
+            passed=null_keys == 0 and duplicated.is_empty(),
+            metadata={
+                "partitions": _where(start, end),
+                "rows": df.height,
+                "null_keys": null_keys,
+                "duplicated_keys": duplicated.height,
+                "sample": sample(duplicated),
+            },
+        )
+
+    return _check
+
+
+@dg.asset_check(
+    asset=dg.AssetKey([tables.DATASET, tables.player_game_summary.name]),
+    name=PLAYER_GAME_SUMMARY_RANGES,
+    blocking=True,
+    partitions_def=game_date_partitions,
+    description=f"Minutes within 0..{MAX_MINUTES:.0f} and points within 0..{MAX_POINTS}.",
+)
+def player_game_summary_ranges(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    start, end = checked_range(context)
+    df = warehouse.get().read(
+        tables.player_game_summary,
+        start,
+        end,
+        ["game_date", "game_id", "player_id", "player_name", "minutes", "pts"],
+    )
+    bad = df.filter(
+        ~pl.col("minutes").is_between(0, MAX_MINUTES).fill_null(False)
+        | ~pl.col("pts").is_between(0, MAX_POINTS).fill_null(False)
+    )
+    return dg.AssetCheckResult(
+        passed=bad.is_empty(),
+        metadata={
+            "partitions": _where(start, end),
+            "rows": df.height,
+            "out_of_range": bad.height,
+            "sample": sample(bad),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=dg.AssetKey([tables.DATASET, tables.player_game_summary.name]),
+    name=PLAYER_GAME_SUMMARY_COVERS_BOX_SCORES,
+    partitions_def=game_date_partitions,
+    additional_deps=[dg.AssetKey([raw.DATASET, raw.nbac_player_boxscores.name])],
+    description="Every player in the day's box scores has a summary row.",
+)
+def player_game_summary_covers_box_scores(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    start, end = checked_range(context)
+    wh = warehouse.get()
+    key = ["game_id", "player_id"]
+    box = wh.read(raw.nbac_player_boxscores, start, end, ["game_date", *key, "player_name"])
+    summary = wh.read(tables.player_game_summary, start, end, key)
+    missing = box.join(summary, on=key, how="anti")
+    return dg.AssetCheckResult(
+        passed=missing.is_empty(),
+        metadata={
+            "partitions": _where(start, end),
+            "box_score_rows": box.height,
+            "missing": missing.height,
+            "sample": sample(missing),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=dg.AssetKey([tables.DATASET, tables.team_offense_game_summary.name]),
+    name=TEAM_POINTS_MATCH_PLAYER_POINTS,
+    partitions_def=game_date_partitions,
+    additional_deps=[dg.AssetKey([raw.DATASET, raw.nbac_player_boxscores.name])],
+    description="Each team's points equal the sum of its players' points (team vs player box).",
+)
+def team_points_match_player_points(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    start, end = checked_range(context)
+    wh = warehouse.get()
+    key = ["game_id", "team_id"]
+    teams = wh.read(tables.team_offense_game_summary, start, end, ["game_date", *key, "pts"])
+    players = (
+        wh.read(raw.nbac_player_boxscores, start, end, [*key, "pts"])
+        .group_by(key)
+        .agg(player_pts=pl.col("pts").sum())
+    )
+    compared = teams.join(players, on=key, how="left")
+    bad = compared.filter(pl.col("player_pts").is_null() | (pl.col("pts") != pl.col("player_pts")))
+    return dg.AssetCheckResult(
+        passed=bad.is_empty(),
+        metadata={
+            "partitions": _where(start, end),
+            "team_games": teams.height,
+            "mismatched": bad.height,
+            "without_player_rows": bad.filter(pl.col("player_pts").is_null()).height,
+            "sample": sample(bad),
+        },
+    )
+
+
+_KEY_CHECKS = [
+    _key_check(tables.player_game_summary, PLAYER_GAME_SUMMARY_KEYS, blocking=True),
+    _key_check(tables.upcoming_player_game_context, UPCOMING_PLAYER_CONTEXT_KEYS, blocking=True),
+    *(
+        _key_check(spec, f"{spec.name}_keys", blocking=False)
+        for spec in (
+            tables.team_offense_game_summary,
+            tables.team_defense_game_summary,
+            tables.upcoming_team_game_context,
+        )
+    ),
+]
+
+CHECKS = [
+    *_KEY_CHECKS,
+    player_game_summary_ranges,
+    player_game_summary_covers_box_scores,
+    team_points_match_player_points,
+]

@@ -1,0 +1,193 @@
+"""Phase 4: each expected player's and team's form as of the day, and the ML feature store."""
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+
+from nba_assets.defs.util import partition_dates
+from nba_assets.lib import features
+from nba_assets.partitions import game_date_partitions
+from nba_assets.resources import WarehouseResource
+from nba_assets.tables import analytics, precompute
+from nba_assets.tables.spec import TableSpec
+
+GROUP = "precompute"
+_DAY = dt.timedelta(days=1)
+# Day D's form comes from games before D: the game tables are read up to the day before.
+_DAY_BEFORE = dg.TimeWindowPartitionMapping(
+    start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
+)
+
+
+def _key(spec: TableSpec) -> dg.AssetKey:
+    return dg.AssetKey([spec.dataset, spec.name])
+
+
+def _same_day(spec: TableSpec) -> dg.AssetDep:
+    return dg.AssetDep(_key(spec))
+
+
+def _days_before(spec: TableSpec) -> dg.AssetDep:
+    return dg.AssetDep(_key(spec), partition_mapping=_DAY_BEFORE)
+
+
+def _asset(spec: TableSpec, deps: list[dg.AssetDep]):
+    """The decorator every phase-4 table asset shares."""
+    return dg.asset(
+        key=_key(spec),
+        group_name=GROUP,
+        partitions_def=game_date_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        io_manager_key="warehouse_io_manager",
+        deps=deps,
+        kinds={"polars"},
+    )
+
+
+def _days(df: pl.DataFrame) -> int:
+    return df.get_column("game_date").n_unique() if df.height else 0
+
+
+def _null_counts(df: pl.DataFrame, columns: list[str]) -> dict[str, int]:
+    counts = df.select(columns).null_count().row(0, named=True)
+    return {f"null_{name}": int(n) for name, n in counts.items()}
+
+
+_PLAYER_GAME_COLUMNS = [
+    "game_date",
+    "season",
+    "season_type",
+    "player_id",
+    "minutes",
+    "pts",
+    "fga",
+    "fta",
+    "fg3a",
+    "usage_rate",
+]
+
+
+@_asset(
+    precompute.player_daily_cache,
+    deps=[
+        _same_day(analytics.upcoming_player_game_context),
+        _days_before(analytics.player_game_summary),
+    ],
+)
+def player_daily_cache(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.Output[pl.DataFrame]:
+    """Each expected player's rolling scoring and minutes form as of the morning of the day."""
+    start, end = partition_dates(context)
+    wh = warehouse.get()
+    players = wh.read(analytics.upcoming_player_game_context, start, end)
+    games = wh.read(analytics.player_game_summary, None, end - _DAY, _PLAYER_GAME_COLUMNS)
+    df = features.player_daily_cache(players, games)
+    return dg.Output(
+        df,
+        metadata={
+            "rows": df.height,
+            "days": _days(df),
+            **_null_counts(df, ["points_avg_last_10", "points_avg_season", "usage_last_10"]),
+        },
+    )
+
+
+@_asset(
+    precompute.team_defense_profile,
+    deps=[
+        _same_day(analytics.upcoming_team_game_context),
+        _days_before(analytics.team_defense_game_summary),
+    ],
+)
+def team_defense_profile(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.Output[pl.DataFrame]:
+    """Each team playing on the day: points and efficiency it allowed, and its pace, so far."""
+    start, end = partition_dates(context)
+    wh = warehouse.get()
+    teams = wh.read(analytics.upcoming_team_game_context, start, end)
+    defense = wh.read(analytics.team_defense_game_summary, None, end - _DAY)
+    df = features.team_defense_profile(teams, defense)
+    return dg.Output(
+        df,
+        metadata={
+            "rows": df.height,
+            "days": _days(df),
+            **_null_counts(df, ["points_allowed_avg_last_10", "def_rating_last_10"]),
+        },
+    )
+
+
+@_asset(
+    precompute.player_composite_factors,
+    deps=[
+        _same_day(analytics.upcoming_player_game_context),
+        _same_day(analytics.upcoming_team_game_context),
+        _same_day(precompute.player_daily_cache),
+        _same_day(precompute.team_defense_profile),
+    ],
+)
+def player_composite_factors(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.Output[pl.DataFrame]:
+    """Each expected player's fatigue, rest against the opponent, expected pace and trends."""
+    start, end = partition_dates(context)
+    wh = warehouse.get()
+    df = features.player_composite_factors(
+        wh.read(analytics.upcoming_player_game_context, start, end),
+        wh.read(analytics.upcoming_team_game_context, start, end),
+        wh.read(precompute.player_daily_cache, start, end),
+        wh.read(precompute.team_defense_profile, start, end),
+    )
+    return dg.Output(
+        df,
+        metadata={
+            "rows": df.height,
+            "days": _days(df),
+            **_null_counts(df, ["fatigue_score", "rest_advantage", "pace_factor"]),
+        },
+    )
+
+
+@_asset(
+    precompute.ml_feature_store,
+    deps=[
+        _same_day(analytics.upcoming_player_game_context),
+        _same_day(analytics.upcoming_team_game_context),
+        _same_day(precompute.player_daily_cache),
+        _same_day(precompute.player_composite_factors),
+        _same_day(precompute.team_defense_profile),
+        _days_before(analytics.team_offense_game_summary),
+    ],
+)
+def ml_feature_store(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.Output[pl.DataFrame]:
+    """One feature vector (feature set v1) per expected player per game day."""
+    start, end = partition_dates(context)
+    wh = warehouse.get()
+    teams = wh.read(analytics.upcoming_team_game_context, start, end)
+    offense = wh.read(analytics.team_offense_game_summary, None, end - _DAY)
+    df = features.ml_feature_store(
+        wh.read(analytics.upcoming_player_game_context, start, end),
+        wh.read(precompute.player_daily_cache, start, end),
+        wh.read(precompute.player_composite_factors, start, end),
+        wh.read(precompute.team_defense_profile, start, end),
+        features.team_offense_form(teams, offense),
+    )
+    quality = df.get_column("feature_quality")
+    return dg.Output(
+        df,
+        metadata={
+            "rows": df.height,
+            "days": _days(df),
+            "feature_set_version": features.FEATURE_SET_VERSION,
+            "mean_feature_quality": float(quality.mean() or 0.0),  # type: ignore[arg-type]
+            "below_50_quality": int((quality < 50).sum()),
+        },
+    )
+
+
+ASSETS = [player_daily_cache, team_defense_profile, player_composite_factors, ml_feature_store]
