@@ -1,0 +1,25 @@
+-- Generated from the table spec nba_predictions.player_prop_predictions by `python -m nba_assets.warehouse.ddl`.
+-- Do not edit: change the spec and regenerate.
+CREATE TABLE IF NOT EXISTS `nba_predictions.player_prop_predictions` (
+  `game_date` DATE,
+  `game_id` STRING,
+  `player_id` INT64,
+  `player_lookup` STRING,
+  `team_abbr` STRING,
+  `opponent_team_abbr` STRING,
+  `system_id` STRING,
+  `model_version` STRING,
+  `predicted_points` FLOAT64,
+  `confidence` FLOAT64 OPTIONS(description="0..1: how much history stands behind the prediction and how steady it is"),
+  `line` FLOAT64 OPTIONS(description="median points line across books in the day's pre-game snapshot"),
+  `line_books` INT64,
+  `line_source` STRING,
+  `over_price` FLOAT64 OPTIONS(description="median over price across books, American odds"),
+  `under_price` FLOAT64 OPTIONS(description="median under price across books, American odds"),
+  `edge` FLOAT64 OPTIONS(description="predicted_points - line"),
+  `recommendation` STRING,
+  `feature_set_version` STRING
+)
+PARTITION BY `game_date`
+CLUSTER BY `player_lookup`, `system_id`, `game_date`
+OPTIONS(description="Points predicted for every expected player of the day by each prediction system, with the day's median sportsbook line and an OVER / UNDER / PASS / NO_LINE recommendation.");
