@@ -1,0 +1,70 @@
+"""The day's points line per player, from the sportsbooks' player-props snapshot."""
+
+from __future__ import annotations
+
+import polars as pl
+
+POINTS_MARKET = "player_points"
+LINE_SOURCE = "odds_api"
+
+LINE_SCHEMA = pl.Schema(
+    {
+        "game_date": pl.Date(),
+        "player_lookup": pl.String(),
+        "line": pl.Float64(),
+        "line_books": pl.Int64(),
+        "over_price": pl.Float64(),
+        "under_price": pl.Float64(),
+        "line_source": pl.String(),
+    }
+)
+
+
+def american_to_decimal(price: pl.Expr) -> pl.Expr:
+    """Decimal odds (stake included) of an American price: -110 -> 1.909, +120 -> 2.2."""
+    return pl.when(price > 0).then(1 + price / 100).otherwise(1 + 100 / price.abs())
+
+
+def decimal_to_american(decimal: pl.Expr) -> pl.Expr:
+    """American price of decimal odds: 1.909 -> -110, 2.2 -> +120 (1.0 or less gives null)."""
+    profit = decimal - 1
+    return (
+        pl.when(profit >= 1).then(profit * 100).when(profit > 0).then(-100 / profit).otherwise(None)
+    )
+
+
+def daily_points_lines(props: pl.DataFrame) -> pl.DataFrame:
+    """One row per game_date and player: the median points line across books.
+
+    Prices are combined as the median of their decimal odds, turned back into American odds:
+    American odds jump from -100 to +100, so a median taken on them directly is skewed when
+    books straddle even money.
+
+    Args:
+        props: ``nba_raw.odds_player_props`` rows (any markets; only ``player_points`` is used).
+
+    Returns:
+        Frame with :data:`LINE_SCHEMA`; rows without a line or a ``player_lookup`` are ignored.
+    """
+    points = props.filter(
+        (pl.col("market") == POINTS_MARKET)
+        & pl.col("line").is_not_null()
+        & pl.col("player_lookup").is_not_null()
+    )
+    lines = (
+        points.group_by("game_date", "player_lookup")
+        .agg(
+            line=pl.col("line").median(),
+            line_books=pl.col("bookmaker").n_unique().cast(pl.Int64),
+            over_decimal=american_to_decimal(pl.col("over_price")).median(),
+            under_decimal=american_to_decimal(pl.col("under_price")).median(),
+        )
+        .with_columns(
+            over_price=decimal_to_american(pl.col("over_decimal")).round(1),
+            under_price=decimal_to_american(pl.col("under_decimal")).round(1),
+            line_source=pl.lit(LINE_SOURCE),
+        )
+    )
+    return lines.select(pl.col(c).cast(t) for c, t in LINE_SCHEMA.items()).sort(
+        "game_date", "player_lookup"
+    )

@@ -1,0 +1,519 @@
+"""Points prediction systems, walk-forward training and OVER / UNDER recommendations.
+
+Every system takes rows of the ML feature store (one expected player per game day, features
+built from games before that day) and returns predicted points per row:
+
+- ``moving_average_v1``: a weighted blend of recent and season averages with small adjustments;
+- ``lightgbm_v1``: a LightGBM regressor retrained walk-forward on a fixed cadence; the model
+  serving day D was trained only on player-games before D;
+- ``ensemble_v1``: a blend of the two, its weight learned on graded days before D only.
+
+How every constant below was chosen is in ``benchmarks/model_quality.py`` (``--tune``), which
+validates on earlier seasons (rolling origin) and never on the reported 2025-26 days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import lightgbm as lgb
+import numpy as np
+import polars as pl
+
+SYSTEM_MOVING_AVERAGE = "moving_average_v1"
+SYSTEM_LIGHTGBM = "lightgbm_v1"
+SYSTEM_ENSEMBLE = "ensemble_v1"
+SYSTEMS = (SYSTEM_MOVING_AVERAGE, SYSTEM_LIGHTGBM, SYSTEM_ENSEMBLE)
+
+OVER, UNDER, PASS, NO_LINE = "OVER", "UNDER", "PASS", "NO_LINE"
+
+Cadence = Literal["daily", "weekly", "monthly"]
+
+
+# --------------------------------------------------------------------------------------------
+# Tuned constants: all chosen on earlier seasons (see the module docstring), kept in one place.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MovingAverageParams:
+    """Weights and adjustments of ``moving_average_v1``."""
+
+    weight_last_5: float
+    weight_last_10: float
+    weight_season: float
+    # The season-to-date average is shrunk toward the previous season's as if that one had
+    # contributed this many games: early in a season a handful of games is mostly noise.
+    prior_games: float
+    back_to_back: float  # relative change on the second night of a back-to-back
+    home: float  # relative change at home (and the opposite away)
+    opponent: float  # elasticity to the opponent's points allowed relative to the day's mean
+    default_points: float  # players without any history (mostly debuts)
+
+
+@dataclass(frozen=True)
+class EnsembleParams:
+    """How ``ensemble_v1`` learns the LightGBM weight from graded days before D."""
+
+    window_days: int  # graded days looked back on
+    min_rows: int  # fewer graded rows than this: use prior_weight
+    prior_weight: float  # LightGBM weight before there is enough graded history
+    shrink_rows: int  # the learned weight is shrunk toward the prior with this many pseudo-rows
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """A pick is OVER / UNDER when |edge| >= min_edge and confidence >= min_confidence."""
+
+    min_edge: float
+    min_confidence: float
+
+
+# Chosen by a grid search of MAE over 2022-23, 2023-24 and 2024-25 (all played player-games).
+MOVING_AVERAGE_PARAMS = MovingAverageParams(
+    weight_last_5=0.25,
+    weight_last_10=0.35,
+    weight_season=0.40,
+    prior_games=5.0,
+    back_to_back=-0.03,
+    home=0.015,
+    opponent=0.5,
+    default_points=4.0,
+)
+
+# Rolling origin: train on every season before N, validate on season N, for N = 2022-23,
+# 2023-24 and 2024-25; lowest mean MAE over the three (ties to the cheaper model).
+LIGHTGBM_PARAMS: dict[str, Any] = {
+    "objective": "regression",
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_data_in_leaf": 400,
+    "feature_fraction": 0.9,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "seed": 7,
+    "deterministic": True,
+    "force_row_wise": True,
+    # One thread: OpenMP threads spin while they wait, so on a busy 2-core machine (other steps,
+    # polars' own pool) two threads trained a model in 40 s against 3.5 s for one.
+    "num_threads": 1,
+    "verbose": -1,
+}
+LIGHTGBM_ROUNDS = 300
+MIN_TRAINING_ROWS = 1000
+# validation_mae in the model metadata: MAE on the last days before the boundary of a refit
+# that did not see them.
+VALIDATION_DAYS = 14
+
+# Weekly against monthly (and once a season) retraining, walk-forward over 2023-24 and
+# 2024-25: weekly had the lowest MAE; daily costs seven times the training for no measurable gain.
+RETRAIN_CADENCE: Cadence = "weekly"
+
+ENSEMBLE_PARAMS = EnsembleParams(window_days=21, min_rows=300, prior_weight=0.5, shrink_rows=500)
+
+# Points lines exist in the data only for the reported days, so the thresholds were chosen on
+# 2022-23 .. 2024-25 against a proxy line (the season-to-date average, previous season's when
+# none, rounded to the book-style x.5): the smallest edge and confidence whose picks hit at least
+# 56% there. The proxy is a weaker line than the market (MAE 5.35 against 4.91 on the reported
+# days), so real hit rates come out lower; the 4-point margin over break-even (52.4% at -110)
+# is for that.
+THRESHOLDS = Thresholds(min_edge=3.0, min_confidence=0.35)
+
+
+# --------------------------------------------------------------------------------------------
+# moving_average_v1
+# --------------------------------------------------------------------------------------------
+
+
+def _season_estimate(params: MovingAverageParams) -> pl.Expr:
+    season, prev = pl.col("points_avg_season"), pl.col("points_avg_prev_season")
+    games = pl.col("games_played_season").fill_null(0)
+    shrunk = (games * season + params.prior_games * prev) / (games + params.prior_games)
+    return (
+        pl.when(season.is_not_null() & (games > 0) & prev.is_not_null())
+        .then(shrunk)
+        .when(season.is_not_null() & (games > 0))
+        .then(season)
+        .otherwise(prev)
+    )
+
+
+def moving_average_v1(
+    features: pl.DataFrame, params: MovingAverageParams = MOVING_AVERAGE_PARAMS
+) -> pl.Series:
+    """Predicted points per feature-store row (same order), named ``predicted_points``.
+
+    A weighted blend of the last-5, last-10 and season averages over whichever are known (a
+    player new this season falls back on the previous season's average, a debut on
+    ``default_points``), times small factors for back-to-backs, venue and the opponent's
+    points allowed.
+    """
+    season = _season_estimate(params)
+    parts = [
+        (params.weight_last_5, pl.col("points_avg_last_5")),
+        (params.weight_last_10, pl.col("points_avg_last_10")),
+        (params.weight_season, season),
+    ]
+    numerator = pl.sum_horizontal([w * x.fill_null(0.0) for w, x in parts])
+    denominator = pl.sum_horizontal([w * x.is_not_null().cast(pl.Float64) for w, x in parts])
+    base = pl.when(denominator > 0).then(numerator / denominator).otherwise(params.default_points)
+    allowed = pl.col("opponent_points_allowed_avg")
+    opponent = (allowed / allowed.mean().over("game_date")).pow(params.opponent).fill_null(1.0)
+    venue = pl.col("is_home").fill_null(0.5) * 2 - 1  # +1 home, -1 away
+    adjust = (
+        (1 + params.back_to_back * pl.col("back_to_back").fill_null(0.0))
+        * (1 + params.home * venue)
+        * opponent
+    )
+    out = features.select((base * adjust).clip(lower_bound=0.0).alias("predicted_points"))
+    return out.get_column("predicted_points").cast(pl.Float64)
+
+
+# --------------------------------------------------------------------------------------------
+# confidence and recommendations
+# --------------------------------------------------------------------------------------------
+
+
+def confidence(features: pl.DataFrame) -> pl.Series:
+    """0..1 per row: how much history stands behind a prediction and how steady the player is.
+
+    The product of a sample factor (games this season, a previous season counting as a few) and
+    a steadiness factor ``1 / (1 + cv)`` with cv the last-10 points deviation over their mean.
+    """
+    games = pl.col("games_played_season").fill_null(0) + pl.when(
+        pl.col("points_avg_prev_season").is_not_null()
+    ).then(3.0).otherwise(0.0)
+    sample = (games / 10).clip(0.0, 1.0)
+    mean = pl.max_horizontal(pl.col("points_avg_last_10").fill_null(0.0), pl.lit(5.0))
+    cv = (pl.col("points_std_last_10") / mean).fill_null(1.0)
+    out = features.select((sample / (1 + cv)).clip(0.0, 1.0).alias("confidence"))
+    return out.get_column("confidence").cast(pl.Float64)
+
+
+def recommend(
+    predicted: float | None,
+    line: float | None,
+    confidence: float | None,
+    thresholds: Thresholds = THRESHOLDS,
+) -> str:
+    """OVER / UNDER when |predicted - line| and confidence clear the thresholds, else PASS;
+    NO_LINE without a line."""
+    if line is None:
+        return NO_LINE
+    if predicted is None or confidence is None:
+        return PASS
+    edge = predicted - line
+    if abs(edge) >= thresholds.min_edge and confidence >= thresholds.min_confidence:
+        return OVER if edge > 0 else UNDER
+    return PASS
+
+
+def recommendation_expr(thresholds: Thresholds = THRESHOLDS) -> pl.Expr:
+    """:func:`recommend` over the columns ``predicted_points``, ``line`` and ``confidence``."""
+    edge = pl.col("predicted_points") - pl.col("line")
+    clears = (edge.abs() >= thresholds.min_edge) & (
+        pl.col("confidence") >= thresholds.min_confidence
+    )
+    return (
+        pl.when(pl.col("line").is_null())
+        .then(pl.lit(NO_LINE))
+        .when(clears.fill_null(False) & (edge > 0))
+        .then(pl.lit(OVER))
+        .when(clears.fill_null(False) & (edge < 0))
+        .then(pl.lit(UNDER))
+        .otherwise(pl.lit(PASS))
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# lightgbm_v1: walk-forward training
+# --------------------------------------------------------------------------------------------
+
+
+def cadence_boundary(day: dt.date, cadence: Cadence = RETRAIN_CADENCE) -> dt.date:
+    """The first day of the retraining period containing ``day``: the model serving ``day`` is
+    trained on player-games strictly before this boundary (so never on ``day`` or later)."""
+    if cadence == "daily":
+        return day
+    if cadence == "weekly":
+        return day - dt.timedelta(days=day.weekday())  # Monday
+    return day.replace(day=1)
+
+
+def boundaries_between(
+    start: dt.date, end: dt.date, cadence: Cadence = RETRAIN_CADENCE
+) -> list[dt.date]:
+    """Boundaries of the models serving ``start..end``; the first may precede ``start``."""
+    days = (end - start).days + 1
+    return sorted({cadence_boundary(start + dt.timedelta(days=i), cadence) for i in range(days)})
+
+
+def training_rows(features: pl.DataFrame, actuals: pl.DataFrame, boundary: dt.date) -> pl.DataFrame:
+    """Feature-store rows before ``boundary`` joined to the points of players who played.
+
+    Args:
+        features: feature-store rows (``game_date``, ``player_id`` and the features).
+        actuals: ``game_date``, ``player_id``, ``minutes``, ``pts`` of played games.
+        boundary: first day the model will serve; only earlier rows are returned.
+    """
+    played = actuals.filter(pl.col("game_date") < boundary, pl.col("minutes") > 0).select(
+        "game_date", "player_id", pl.col("pts").cast(pl.Float64).alias("target")
+    )
+    rows = features.filter(pl.col("game_date") < boundary).join(
+        played, on=["game_date", "player_id"], how="inner"
+    )
+    return rows.sort("game_date", "player_id")
+
+
+@dataclass
+class TrainedModel:
+    """A points model and what it was trained on."""
+
+    booster: lgb.Booster
+    boundary: dt.date
+    train_start: dt.date
+    trained_through: dt.date
+    rows: int
+    validation_mae: float | None
+    feature_names: list[str] = field(default_factory=list)
+
+
+def _fit(rows: pl.DataFrame, feature_names: list[str], params: dict[str, Any], rounds: int):
+    data = lgb.Dataset(
+        rows.select(pl.col(feature_names).cast(pl.Float64)).to_numpy(),
+        label=rows.get_column("target").to_numpy(),
+        feature_name=feature_names,
+        free_raw_data=True,
+    )
+    return lgb.train(params, data, num_boost_round=rounds)
+
+
+def train_points_model(
+    rows: pl.DataFrame,
+    boundary: dt.date,
+    feature_names: list[str],
+    params: dict[str, Any] | None = None,
+    rounds: int = LIGHTGBM_ROUNDS,
+    validation_days: int = VALIDATION_DAYS,
+) -> TrainedModel | None:
+    """Train the model that serves days from ``boundary`` on; None below MIN_TRAINING_ROWS.
+
+    Args:
+        rows: output of :func:`training_rows` (must all be before ``boundary``).
+        boundary: first day the model serves.
+        feature_names: feature columns, in the order the booster will expect them.
+        params, rounds: LightGBM parameters (``lightgbm.train``) and boosting rounds.
+        validation_days: the last days before ``boundary`` held out of a second fit whose MAE
+            on them is recorded as ``validation_mae``.
+    """
+    if rows.is_empty() or rows.height < MIN_TRAINING_ROWS:
+        return None
+    last = rows.get_column("game_date").max()
+    assert isinstance(last, dt.date)
+    if last >= boundary:  # the walk-forward rule, enforced rather than trusted
+        raise AssertionError(f"training rows reach {last}, on or after the boundary {boundary}")
+    params = {**LIGHTGBM_PARAMS, **(params or {})}
+    booster = _fit(rows, feature_names, params, rounds)
+    cutoff = boundary - dt.timedelta(days=validation_days)
+    early, late = (
+        rows.filter(pl.col("game_date") < cutoff),
+        rows.filter(pl.col("game_date") >= cutoff),
+    )
+    validation_mae = None
+    if early.height >= MIN_TRAINING_ROWS and not late.is_empty():
+        check = _fit(early, feature_names, params, rounds)
+        predicted = check.predict(late.select(pl.col(feature_names).cast(pl.Float64)).to_numpy())
+        validation_mae = float(np.mean(np.abs(np.asarray(predicted) - late["target"].to_numpy())))
+    first = rows.get_column("game_date").min()
+    assert isinstance(first, dt.date)
+    return TrainedModel(
+        booster=booster,
+        boundary=boundary,
+        train_start=first,
+        trained_through=last,
+        rows=rows.height,
+        validation_mae=validation_mae,
+        feature_names=list(feature_names),
+    )
+
+
+def predict_points(booster: lgb.Booster, features: pl.DataFrame) -> pl.Series:
+    """The booster's predicted points for each row, using the features it was trained on."""
+    names = booster.feature_name()
+    if features.is_empty():
+        return pl.Series("predicted_points", [], dtype=pl.Float64)
+    matrix = features.select(pl.col(names).cast(pl.Float64)).to_numpy()
+    predicted = np.clip(np.asarray(booster.predict(matrix), dtype=np.float64), 0.0, None)
+    return pl.Series("predicted_points", predicted, dtype=pl.Float64)
+
+
+# --------------------------------------------------------------------------------------------
+# ensemble_v1
+# --------------------------------------------------------------------------------------------
+
+
+def ensemble_weight(
+    history: pl.DataFrame, day: dt.date, params: EnsembleParams = ENSEMBLE_PARAMS
+) -> float:
+    """LightGBM weight for ``day``, learned on graded rows of the window before it.
+
+    The weight minimising squared error of ``w * lightgbm + (1 - w) * moving_average`` on the
+    window (closed form, clipped to 0..1), shrunk toward ``prior_weight``.
+
+    Args:
+        history: ``game_date``, ``moving_average``, ``lightgbm``, ``actual`` per graded row;
+            rows on or after ``day`` are ignored.
+    """
+    window = history.filter(
+        pl.col("game_date") < day,
+        pl.col("game_date") >= day - dt.timedelta(days=params.window_days),
+        pl.col("actual").is_not_null(),
+        pl.col("moving_average").is_not_null(),
+        pl.col("lightgbm").is_not_null(),
+    )
+    if window.height < params.min_rows:
+        return params.prior_weight
+    late = window.get_column("game_date").max()
+    assert isinstance(late, dt.date) and late < day
+    ma = window.get_column("moving_average").to_numpy()
+    diff = window.get_column("lightgbm").to_numpy() - ma
+    residual = window.get_column("actual").to_numpy() - ma
+    denominator = float(np.dot(diff, diff))
+    learned = (
+        params.prior_weight if denominator == 0 else float(np.dot(diff, residual)) / denominator
+    )
+    learned = min(1.0, max(0.0, learned))
+    n = window.height
+    return (n * learned + params.shrink_rows * params.prior_weight) / (n + params.shrink_rows)
+
+
+def ensemble_v1(
+    base: pl.DataFrame, history: pl.DataFrame, params: EnsembleParams = ENSEMBLE_PARAMS
+) -> pl.DataFrame:
+    """``base`` plus ``ensemble`` and ``lightgbm_weight`` columns.
+
+    Args:
+        base: rows with ``game_date``, ``moving_average`` and ``lightgbm`` (null without a
+            model: the ensemble is then the moving average).
+        history: graded rows, see :func:`ensemble_weight`; each day uses only earlier ones.
+    """
+    days = base.get_column("game_date").unique().sort().to_list()
+    weights = pl.DataFrame(
+        {"game_date": days, "lightgbm_weight": [ensemble_weight(history, d, params) for d in days]},
+        schema={"game_date": pl.Date, "lightgbm_weight": pl.Float64},
+    )
+    out = base.join(weights, on="game_date", how="left")
+    w = pl.col("lightgbm_weight")
+    blended = w * pl.col("lightgbm") + (1 - w) * pl.col("moving_average")
+    return out.with_columns(ensemble=pl.coalesce(blended, pl.col("moving_average")))
+
+
+# --------------------------------------------------------------------------------------------
+# the day's predictions of every system
+# --------------------------------------------------------------------------------------------
+
+PLAYER_GAME_KEYS = (
+    "game_date",
+    "game_id",
+    "player_id",
+    "player_lookup",
+    "team_abbr",
+    "opponent_team_abbr",
+)
+BASE_COLUMNS = ("game_date", "player_id", "moving_average", "lightgbm")
+
+
+def base_predictions(
+    features: pl.DataFrame,
+    serving: pl.DataFrame,
+    boosters: Mapping[str, lgb.Booster],
+) -> pl.DataFrame:
+    """Feature rows plus ``moving_average``, ``lightgbm`` (null where no model serves the day),
+    ``model_id`` and ``confidence``.
+
+    Args:
+        features: feature-store rows of the days to predict.
+        serving: ``game_date``, ``model_id`` (null: no model) of those days.
+        boosters: the boosters by model id.
+    """
+    rows = features.with_columns(
+        moving_average=moving_average_v1(features), confidence=confidence(features)
+    ).join(serving.select("game_date", "model_id"), on="game_date", how="left")
+    parts = []
+    for (model_id,), part in rows.group_by("model_id", maintain_order=True):
+        if model_id is None:
+            parts.append(part.with_columns(lightgbm=pl.lit(None, pl.Float64)))
+        else:
+            parts.append(
+                part.with_columns(predict_points(boosters[str(model_id)], part).alias("lightgbm"))
+            )
+    if not parts:
+        return rows.with_columns(lightgbm=pl.lit(None, pl.Float64))
+    return pl.concat(parts).sort("game_date", "player_lookup", "player_id")
+
+
+def graded_history(base: pl.DataFrame, actuals: pl.DataFrame) -> pl.DataFrame:
+    """``BASE_COLUMNS`` rows with the points of players who played as ``actual``."""
+    played = actuals.filter(pl.col("minutes") > 0).select(
+        "game_date", "player_id", pl.col("pts").cast(pl.Float64).alias("actual")
+    )
+    return base.select(BASE_COLUMNS).join(played, on=["game_date", "player_id"], how="inner")
+
+
+def prediction_rows(
+    base: pl.DataFrame, lines: pl.DataFrame, thresholds: Thresholds = THRESHOLDS
+) -> pl.DataFrame:
+    """One row per player-game and system, with the line, edge and recommendation.
+
+    Args:
+        base: :func:`base_predictions` rows with ``ensemble`` and ``lightgbm_weight`` added
+            (see :func:`ensemble_v1`) and ``feature_set_version``.
+        lines: :func:`nba_assets.lib.lines.daily_points_lines` rows.
+    """
+    keys = [*PLAYER_GAME_KEYS, "confidence", "feature_set_version"]
+    weight = pl.col("lightgbm_weight").round(2).cast(pl.String)
+    systems = [
+        (SYSTEM_MOVING_AVERAGE, pl.col("moving_average"), pl.lit(SYSTEM_MOVING_AVERAGE)),
+        (SYSTEM_LIGHTGBM, pl.col("lightgbm"), pl.col("model_id")),
+        (
+            SYSTEM_ENSEMBLE,
+            pl.col("ensemble"),
+            pl.when(pl.col("lightgbm").is_null())
+            .then(pl.lit(f"{SYSTEM_ENSEMBLE}:no-model"))
+            .otherwise(
+                pl.format("{}:w={}:{}", pl.lit(SYSTEM_ENSEMBLE), weight, pl.col("model_id"))
+            ),
+        ),
+    ]
+    long = pl.concat(
+        [
+            base.filter(predicted.is_not_null()).select(
+                *keys,
+                system_id=pl.lit(system_id),
+                model_version=version,
+                predicted_points=predicted,
+            )
+            for system_id, predicted, version in systems
+        ]
+    )
+    out = long.join(lines, on=["game_date", "player_lookup"], how="left").with_columns(
+        edge=pl.col("predicted_points") - pl.col("line"),
+        line_source=pl.when(pl.col("line").is_not_null()).then(pl.col("line_source")),
+    )
+    return out.with_columns(recommendation=recommendation_expr(thresholds)).sort(
+        "game_date", "player_lookup", "system_id"
+    )
+
+
+def unmatched_lines(lines: pl.DataFrame, features: pl.DataFrame) -> pl.DataFrame:
+    """Lines whose player has no feature-store row that day (a name the books spell otherwise,
+    or a player not expected to play)."""
+    return lines.join(
+        features.select("game_date", "player_lookup").unique(),
+        on=["game_date", "player_lookup"],
+        how="anti",
+    )

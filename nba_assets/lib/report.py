@@ -1,0 +1,185 @@
+"""The grading summary per prediction system: figures, a text table and pictures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from matplotlib.figure import Figure
+
+from nba_assets.lib.grading import performance
+
+BREAK_EVEN_AT_MINUS_110 = 110 / 210
+SUMMARY_KEYS = (
+    "system_id",
+    "predictions",
+    "graded",
+    "mae",
+    "line_mae",
+    "picks",
+    "hits",
+    "misses",
+    "pushes",
+    "hit_rate",
+    "units",
+    "roi",
+)
+EDGE_BUCKETS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def summarize(accuracy: pl.DataFrame) -> list[dict[str, Any]]:
+    """One dict per system with the keys of :data:`SUMMARY_KEYS`.
+
+    ``graded``, ``mae`` and ``line_mae`` cover the same player-games (played, with a line);
+    ``picks`` are settled OVER / UNDER bets, ``hit_rate`` leaves pushes out, ``roi`` is units won
+    per unit staked at the recorded prices. Figures are null where there is nothing to measure.
+    """
+    if accuracy.is_empty():
+        return []
+    table = performance(accuracy, ["system_id"])
+    return [{k: _rounded(row[k]) for k in SUMMARY_KEYS} for row in table.iter_rows(named=True)]
+
+
+def render_table(summary: list[dict[str, Any]]) -> str:
+    """A fixed-width text table of :func:`summarize`'s rows."""
+    headers = ("system", "graded", "MAE", "line MAE", "picks", "hit rate", "ROI")
+
+    def cell(value: Any, kind: str) -> str:
+        if value is None:
+            return "-"
+        if kind == "pct":
+            return f"{100 * value:.1f}%"
+        if kind == "float":
+            return f"{value:.3f}"
+        return str(value)
+
+    rows = [
+        (
+            cell(r["system_id"], "str"),
+            cell(r["graded"], "int"),
+            cell(r["mae"], "float"),
+            cell(r["line_mae"], "float"),
+            cell(r["picks"], "int"),
+            cell(r["hit_rate"], "pct"),
+            cell(r["roi"], "pct"),
+        )
+        for r in summary
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+    lines = [
+        "  ".join(
+            h.ljust(w) if i == 0 else h.rjust(w)
+            for i, (h, w) in enumerate(zip(headers, widths, strict=True))
+        )
+    ]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append(
+            "  ".join(
+                v.ljust(w) if i == 0 else v.rjust(w)
+                for i, (v, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+    return "\n".join(lines)
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, format="png")
+    return path
+
+
+def _mae_over_time(accuracy: pl.DataFrame, path: Path) -> Path:
+    daily = performance(accuracy, ["game_date", "system_id"]).filter(pl.col("graded") > 0)
+    fig = Figure(figsize=(8, 4))
+    ax = fig.add_subplot()
+    for system in daily.get_column("system_id").unique().sort().to_list():
+        part = daily.filter(pl.col("system_id") == system)
+        ax.plot(part["game_date"].to_list(), part["mae"].to_list(), marker="o", ms=3, label=system)
+    line = daily.group_by("game_date").agg(pl.col("line_mae").first()).sort("game_date")
+    ax.plot(line["game_date"].to_list(), line["line_mae"].to_list(), "k--", label="line")
+    ax.set(title="MAE per day (played player-games with a line)", ylabel="points")
+    ax.legend(fontsize=8)
+    fig.autofmt_xdate()
+    return _save(fig, path)
+
+
+def _calibration(accuracy: pl.DataFrame, path: Path) -> Path:
+    played = accuracy.filter(pl.col("actual_points").is_not_null())
+    binned = (
+        played.with_columns(bin=(pl.col("predicted_points") / 2.5).floor() * 2.5 + 1.25)
+        .group_by("system_id", "bin")
+        .agg(actual=pl.col("actual_points").mean(), n=pl.len())
+        .filter(pl.col("n") >= 10)
+        .sort("system_id", "bin")
+    )
+    fig = Figure(figsize=(5.5, 5))
+    ax = fig.add_subplot()
+    top = float(binned["bin"].max() or 30.0) + 2.5  # type: ignore[arg-type]
+    ax.plot([0, top], [0, top], "k:", lw=1, label="perfect")
+    for system in binned.get_column("system_id").unique().sort().to_list():
+        part = binned.filter(pl.col("system_id") == system)
+        ax.plot(part["bin"].to_list(), part["actual"].to_list(), marker="o", ms=3, label=system)
+    ax.set(
+        title="Calibration", xlabel="predicted points (bins of 2.5)", ylabel="mean actual points"
+    )
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def edge_buckets(accuracy: pl.DataFrame) -> pl.DataFrame:
+    """Hit rate of the side the edge points to, per system and |edge| bucket (pushes left out),
+    whether or not the edge cleared the pick thresholds."""
+    sided = accuracy.filter(
+        pl.col("graded"), pl.col("edge") != 0, pl.col("actual_points") != pl.col("line")
+    )
+    labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(EDGE_BUCKETS, EDGE_BUCKETS[1:], strict=False)]
+    labels.append(f"{EDGE_BUCKETS[-1]:g}+")
+    hit = (pl.col("edge") > 0) == (pl.col("actual_points") > pl.col("line"))
+    return (
+        sided.with_columns(
+            bucket=pl.col("edge").abs().cut(list(EDGE_BUCKETS[1:]), labels=labels, left_closed=True)
+        )
+        .group_by("system_id", "bucket")
+        .agg(hit_rate=hit.mean(), n=pl.len())
+        .sort("system_id", "bucket")
+    )
+
+
+def _hit_rate_by_edge(accuracy: pl.DataFrame, path: Path) -> Path:
+    buckets = edge_buckets(accuracy)
+    systems = buckets.get_column("system_id").unique().sort().to_list()
+    labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(EDGE_BUCKETS, EDGE_BUCKETS[1:], strict=False)]
+    labels.append(f"{EDGE_BUCKETS[-1]:g}+")
+    fig = Figure(figsize=(8, 4))
+    ax = fig.add_subplot()
+    width = 0.8 / max(len(systems), 1)
+    for i, system in enumerate(systems):
+        part = buckets.filter(pl.col("system_id") == system)
+        rates = dict(
+            zip(part["bucket"].cast(pl.String).to_list(), part["hit_rate"].to_list(), strict=True)
+        )
+        xs = [j + i * width for j in range(len(labels))]
+        ax.bar(xs, [rates.get(label) or 0.0 for label in labels], width=width, label=system)
+    ax.axhline(BREAK_EVEN_AT_MINUS_110, color="k", ls="--", lw=1, label="break-even at -110")
+    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(labels))], labels)
+    ax.set(title="Hit rate by |edge| over the line", xlabel="|predicted - line|", ylabel="hit rate")
+    ax.set_ylim(0.3, 0.8)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def write_plots(accuracy: pl.DataFrame, out_dir: Path) -> list[Path]:
+    """MAE per system over time, calibration and hit rate by edge, as PNG files in ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        _mae_over_time(accuracy, out_dir / "mae_by_day.png"),
+        _calibration(accuracy, out_dir / "calibration.png"),
+        _hit_rate_by_edge(accuracy, out_dir / "hit_rate_by_edge.png"),
+    ]
