@@ -1,0 +1,104 @@
+"""Phase 6: grade every prediction once the games are played, and each system's day."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from nba_assets.defs.util import partition_dates
+from nba_assets.lib import grading, report
+from nba_assets.partitions import game_date_partitions
+from nba_assets.resources import WarehouseResource
+from nba_assets.tables import analytics, predictions
+
+PLAYER_PROP_PREDICTIONS = dg.AssetKey(
+    [predictions.DATASET, predictions.player_prop_predictions.name]
+)
+PREDICTION_ACCURACY = dg.AssetKey([predictions.DATASET, predictions.prediction_accuracy.name])
+PLAYER_GAME_SUMMARY = dg.AssetKey([analytics.DATASET, analytics.player_game_summary.name])
+
+
+class ReportsResource(dg.ConfigurableResource):
+    """The folder the grading pictures are written to (one sub-folder per dataset prefix)."""
+
+    root: str
+    prefix: str = ""
+
+    def folder(self, name: str) -> Path:
+        root = Path(self.root)
+        return (root / self.prefix.rstrip("_") if self.prefix else root) / name
+
+
+@dg.asset(
+    key=PREDICTION_ACCURACY,
+    group_name="grading",
+    partitions_def=game_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    io_manager_key="warehouse_io_manager",
+    deps=[PLAYER_PROP_PREDICTIONS, PLAYER_GAME_SUMMARY],
+    kinds={"polars"},
+)
+def prediction_accuracy(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.Output:
+    """Each prediction against the real points and the line: errors, hits, pushes, voids, units."""
+    start, end = partition_dates(context)
+    wh = warehouse.get()
+    preds = wh.read(predictions.player_prop_predictions, start, end)
+    results = wh.read(
+        analytics.player_game_summary, start, end, columns=list(grading.RESULT_COLUMNS)
+    )
+    spec = predictions.prediction_accuracy
+    df = spec.conform(grading.grade(preds, results).select(list(spec.columns)))
+    pending = df.filter(~pl.col("is_void") & pl.col("actual_points").is_null()).height
+    return dg.Output(
+        df,
+        metadata={
+            "rows": df.height,
+            "graded": df.filter(pl.col("graded")).height,
+            "voids": df.filter(pl.col("is_void")).height,
+            "without_result": pending,
+            "settled_picks": df.filter(pl.col("units").is_not_null()).height,
+        },
+    )
+
+
+@dg.asset(
+    key=[predictions.DATASET, predictions.system_daily_performance.name],
+    group_name="grading",
+    partitions_def=game_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    io_manager_key="warehouse_io_manager",
+    deps=[PREDICTION_ACCURACY],
+    kinds={"polars"},
+)
+def system_daily_performance(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, reports: ReportsResource
+) -> dg.Output:
+    """Per system and day: MAE against the line's, hit rate and ROI; with pictures of the range."""
+    start, end = partition_dates(context)
+    accuracy = warehouse.get().read(predictions.prediction_accuracy, start, end)
+    df = grading.daily_performance(accuracy)
+    summary = report.summarize(accuracy)
+    metadata: dict[str, dg.RawMetadataValue] = {
+        "rows": df.height,
+        "summary": dg.MetadataValue.md(f"```\n{report.render_table(summary)}\n```"),
+    }
+    if not accuracy.is_empty():
+        paths = report.write_plots(accuracy, reports.folder(f"grading_{start}_{end}"))
+        for path in paths:
+            metadata[path.stem] = dg.MetadataValue.path(str(path))
+        # Inline, so the UI shows the pictures wherever the files are.
+        metadata["plots"] = dg.MetadataValue.md(
+            "\n\n".join(
+                f"![{p.stem}](data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()})"
+                for p in paths
+            )
+        )
+    return dg.Output(df, metadata=metadata)
+
+
+ASSETS = [prediction_accuracy, system_daily_performance]

@@ -1,0 +1,267 @@
+"""Phase 5: the walk-forward points model and every system's predictions for the day."""
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+
+from nba_assets.defs.util import each_date, partition_dates
+from nba_assets.lib import predict
+from nba_assets.lib.features import FEATURE_SET_VERSION, FEATURES_V1
+from nba_assets.lib.lines import POINTS_MARKET, daily_points_lines
+from nba_assets.models_store import ModelMetadata, ModelsResource, ModelStore
+from nba_assets.partitions import game_date_partitions
+from nba_assets.resources import WarehouseResource
+from nba_assets.tables import analytics, precompute, predictions, raw
+
+FEATURE_STORE = dg.AssetKey([precompute.DATASET, precompute.ml_feature_store.name])
+PLAYER_GAME_SUMMARY = dg.AssetKey([analytics.DATASET, analytics.player_game_summary.name])
+ODDS_PLAYER_PROPS = dg.AssetKey([raw.DATASET, raw.odds_player_props.name])
+POINTS_MODEL = dg.AssetKey([predictions.DATASET, predictions.points_model.name])
+
+_ACTUAL_COLUMNS = ["game_date", "player_id", "minutes", "pts"]
+_DAY = dt.timedelta(days=1)
+
+
+def model_id_for(boundary: dt.date, cadence: predict.Cadence = predict.RETRAIN_CADENCE) -> str:
+    return f"{predict.SYSTEM_LIGHTGBM}-{cadence}-{boundary:%Y%m%d}"
+
+
+class PointsModelConfig(dg.Config):
+    retrain: bool = False
+    """Retrain even when the stored model for a boundary saw exactly the same training rows."""
+
+
+def _read_features(
+    warehouse: WarehouseResource, start: dt.date | None, end: dt.date
+) -> pl.DataFrame:
+    df = warehouse.get().read(precompute.ml_feature_store, start, end)
+    return df.filter(pl.col("feature_set_version") == FEATURE_SET_VERSION)
+
+
+def _reusable(store: ModelStore, model_id: str, rows: pl.DataFrame) -> ModelMetadata | None:
+    """The stored model's metadata when it was trained on the same rows and features."""
+    if not store.exists(model_id):
+        return None
+    meta = store.metadata(model_id)
+    same = (
+        meta.training_rows == rows.height
+        and meta.trained_through == rows.get_column("game_date").max()
+        and meta.feature_names == list(FEATURES_V1)
+        and meta.params == {**predict.LIGHTGBM_PARAMS}
+        and meta.rounds == predict.LIGHTGBM_ROUNDS
+    )
+    return meta if same else None
+
+
+def _train(store: ModelStore, rows: pl.DataFrame, boundary: dt.date) -> ModelMetadata | None:
+    model = predict.train_points_model(rows, boundary, list(FEATURES_V1))
+    if model is None:
+        return None
+    meta = ModelMetadata(
+        model_id=model_id_for(boundary),
+        system_id=predict.SYSTEM_LIGHTGBM,
+        cadence=predict.RETRAIN_CADENCE,
+        boundary=boundary,
+        train_start=model.train_start,
+        trained_through=model.trained_through,
+        training_rows=model.rows,
+        feature_set_version=FEATURE_SET_VERSION,
+        feature_names=model.feature_names,
+        validation_mae=model.validation_mae,
+        params={**predict.LIGHTGBM_PARAMS},
+        rounds=predict.LIGHTGBM_ROUNDS,
+        trained_at=dt.datetime.now(dt.UTC),
+    )
+    store.save(model.booster, meta)
+    return meta
+
+
+@dg.asset(
+    key=POINTS_MODEL,
+    group_name="predictions",
+    partitions_def=game_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    io_manager_key="warehouse_io_manager",
+    deps=[FEATURE_STORE, PLAYER_GAME_SUMMARY],
+    kinds={"lightgbm", "polars"},
+)
+def points_model(
+    context: dg.AssetExecutionContext,
+    config: PointsModelConfig,
+    warehouse: WarehouseResource,
+    models: ModelsResource,
+) -> dg.Output:
+    """The LightGBM points model serving each day, retrained weekly on earlier games only."""
+    start, end = partition_dates(context)
+    boundaries = predict.boundaries_between(start, end, predict.RETRAIN_CADENCE)
+    history_end = boundaries[-1] - _DAY
+    features = _read_features(warehouse, None, history_end)
+    actuals = warehouse.get().read(
+        analytics.player_game_summary, None, history_end, columns=_ACTUAL_COLUMNS
+    )
+    store = models.get()
+    served: dict[dt.date, ModelMetadata | None] = {}
+    trained = reused = 0
+    for boundary in boundaries:
+        rows = predict.training_rows(features, actuals, boundary)
+        meta = (
+            None
+            if rows.is_empty() or config.retrain
+            else _reusable(store, model_id_for(boundary), rows)
+        )
+        if meta is not None:
+            reused += 1
+        else:
+            meta = _train(store, rows, boundary)
+            trained += meta is not None
+        if meta is None:
+            context.log.warning(
+                f"no points model from {boundary}: {rows.height} training rows before it,"
+                f" fewer than {predict.MIN_TRAINING_ROWS}; lightgbm_v1 skips the days it serves"
+            )
+        served[boundary] = meta
+
+    records = []
+    for day in each_date(start, end):
+        boundary = predict.cadence_boundary(day, predict.RETRAIN_CADENCE)
+        meta = served[boundary]
+        records.append(
+            {
+                "game_date": day,
+                "system_id": predict.SYSTEM_LIGHTGBM,
+                "model_id": meta.model_id if meta else None,
+                "cadence": predict.RETRAIN_CADENCE,
+                "boundary": boundary,
+                "train_start": meta.train_start if meta else None,
+                "trained_through": meta.trained_through if meta else None,
+                "training_rows": meta.training_rows if meta else 0,
+                "validation_mae": meta.validation_mae if meta else None,
+                "feature_set_version": FEATURE_SET_VERSION,
+                "artifact_uri": store.uri(meta.model_id) if meta else None,
+            }
+        )
+    registry = pl.DataFrame(records, schema=predictions.points_model.schema)
+    summary = "\n".join(
+        f"| {b} | {m.model_id} | {m.trained_through} | {m.training_rows} | "
+        + (f"{m.validation_mae:.3f} |" if m.validation_mae is not None else "- |")
+        for b, m in served.items()
+        if m is not None
+    )
+    return dg.Output(
+        registry,
+        metadata={
+            "rows": registry.height,
+            "models_trained": trained,
+            "models_reused": reused,
+            "days_without_model": registry.filter(pl.col("model_id").is_null()).height,
+            "cadence": predict.RETRAIN_CADENCE,
+            "models": dg.MetadataValue.md(
+                "| boundary | model | trained through | rows | validation MAE |\n"
+                "|---|---|---|---|---|\n" + summary
+            ),
+        },
+    )
+
+
+def _past_base(warehouse: WarehouseResource, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """The base systems' recorded predictions of ``start..end`` in ``BASE_COLUMNS`` shape."""
+    past = warehouse.get().read(
+        predictions.player_prop_predictions,
+        start,
+        end,
+        columns=["game_date", "player_id", "system_id", "predicted_points"],
+    )
+    wide = {predict.SYSTEM_MOVING_AVERAGE: "moving_average", predict.SYSTEM_LIGHTGBM: "lightgbm"}
+    frames = [
+        past.filter(pl.col("system_id") == system).select(
+            "game_date", "player_id", pl.col("predicted_points").alias(name)
+        )
+        for system, name in wide.items()
+    ]
+    return frames[0].join(frames[1], on=["game_date", "player_id"], how="full", coalesce=True)
+
+
+@dg.asset(
+    key=[predictions.DATASET, predictions.player_prop_predictions.name],
+    group_name="predictions",
+    partitions_def=game_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    io_manager_key="warehouse_io_manager",
+    deps=[POINTS_MODEL, FEATURE_STORE, ODDS_PLAYER_PROPS, PLAYER_GAME_SUMMARY],
+    kinds={"polars"},
+)
+def player_prop_predictions(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, models: ModelsResource
+) -> dg.Output:
+    """Each expected player's points by every system, against the day's line: OVER/UNDER/PASS."""
+    start, end = partition_dates(context)
+    wh = warehouse.get()
+    features = _read_features(warehouse, start, end)
+    serving = wh.read(predictions.points_model, start, end, columns=["game_date", "model_id"])
+    missing_days = sorted(
+        set(features.get_column("game_date").unique()) - set(serving.get_column("game_date"))
+    )
+    if missing_days:
+        context.log.warning(
+            f"points_model has no row for {len(missing_days)} day(s) from {missing_days[0]}:"
+            " lightgbm_v1 skips them and ensemble_v1 is the moving average there"
+        )
+    store = models.get()
+    boosters = {m: store.load(m) for m in serving.get_column("model_id").drop_nulls().unique()}
+    base = predict.base_predictions(features, serving, boosters)
+
+    # The ensemble weight of day D is learned on graded days before D: those recorded before
+    # this run's range, then the days of the range itself (their box scores, if played yet).
+    window = dt.timedelta(days=predict.ENSEMBLE_PARAMS.window_days)
+    recorded = _past_base(warehouse, start - window, start - _DAY)
+    actuals = wh.read(
+        analytics.player_game_summary, start - window, end - _DAY, columns=_ACTUAL_COLUMNS
+    )
+    history = predict.graded_history(
+        pl.concat([recorded, base.select(predict.BASE_COLUMNS)], how="vertical_relaxed"),
+        actuals,
+    )
+    base = predict.ensemble_v1(base, history)
+
+    props = wh.read(
+        raw.odds_player_props,
+        start,
+        end,
+        columns=["game_date", "bookmaker", "market", "player_lookup", "line"]
+        + ["over_price", "under_price"],
+    ).filter(pl.col("market") == POINTS_MARKET)
+    lines = daily_points_lines(props)
+    unmatched = predict.unmatched_lines(lines, features)
+    if not unmatched.is_empty():
+        context.log.warning(
+            f"{unmatched.height} points lines have no feature-store player that day, e.g. "
+            + ", ".join(unmatched.get_column("player_lookup").head(10).to_list())
+        )
+    spec = predictions.player_prop_predictions
+    df = spec.conform(predict.prediction_rows(base, lines).select(list(spec.columns)))
+    weights = base.select("game_date", "lightgbm_weight").unique().sort("game_date")
+    return dg.Output(
+        df,
+        metadata={
+            "rows": df.height,
+            "players": features.height,
+            "players_with_line": df.filter(
+                pl.col("system_id") == predict.SYSTEM_MOVING_AVERAGE, pl.col("line").is_not_null()
+            ).height,
+            "lines": lines.height,
+            "lines_unmatched": unmatched.height,
+            "picks": df.filter(
+                pl.col("recommendation").is_in([predict.OVER, predict.UNDER])
+            ).height,
+            "days_without_model": len(missing_days)
+            + serving.filter(pl.col("model_id").is_null()).height,
+            "ensemble_lightgbm_weight": dg.MetadataValue.md(
+                "| day | LightGBM weight |\n|---|---|\n"
+                + "\n".join(f"| {d} | {w:.2f} |" for d, w in weights.iter_rows())
+            ),
+        },
+    )
+
+
+ASSETS = [points_model, player_prop_predictions]

@@ -1,0 +1,180 @@
+"""Walk-forward: the model serving day D never saw a player-game on or after D."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import polars as pl
+import pytest
+
+from nba_assets.defs.predictions.assets import model_id_for, points_model
+from nba_assets.lib import predict
+from nba_assets.lib.features import FEATURE_SET_VERSION, FEATURES_V1
+from nba_assets.models_store import LocalModelStore, ModelsResource
+from nba_assets.resources import WarehouseResource
+from nba_assets.tables import analytics, precompute, predictions
+from nba_assets.tables.spec import TableSpec
+from nba_assets.warehouse.io_manager import WarehouseIOManager
+
+TEAMS = ("AAA", "BBB", "CCC", "DDD")
+HISTORY_START = dt.date(2024, 1, 1)
+
+
+def fill_spec(spec: TableSpec, df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` with the spec's other columns added as nulls, conformed to the spec."""
+    missing = [pl.lit(None, dtype).alias(c) for c, dtype in spec.columns.items() if c not in df]
+    return spec.conform(df.with_columns(missing))
+
+
+def synthetic_history(
+    start: dt.date, end: dt.date, players: int = 40, seed: int = 0
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Feature-store rows and box-score rows for every player on every day of ``start..end``.
+
+    Points depend on two features, so a model has something to learn.
+    """
+    rng = np.random.default_rng(seed)
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    n = len(days) * players
+    features = {name: rng.normal(10, 3, n) for name in FEATURES_V1}
+    features["is_home"] = rng.integers(0, 2, n).astype(float)
+    features["back_to_back"] = np.zeros(n)
+    pts = np.clip(
+        np.round(features["points_avg_last_10"] + 0.5 * features["minutes_avg_last_10"] - 5)
+        + rng.integers(-4, 5, n),
+        0,
+        None,
+    )
+    team = [TEAMS[p % 4] for _ in days for p in range(players)]
+    keys = pl.DataFrame(
+        {
+            "game_date": [d for d in days for _ in range(players)],
+            "player_id": [1000 + p for _ in days for p in range(players)],
+            "team_abbr": team,
+        }
+    ).with_columns(
+        game_id=pl.format("G{}-{}", pl.col("game_date").dt.strftime("%Y%m%d"), pl.col("team_abbr")),
+        player_lookup=pl.format("player{}", pl.col("player_id")),
+        opponent_team_abbr=pl.col("team_abbr").replace(
+            {"AAA": "BBB", "BBB": "AAA", "CCC": "DDD", "DDD": "CCC"}
+        ),
+    )
+    store = keys.with_columns(
+        feature_set_version=pl.lit(FEATURE_SET_VERSION),
+        feature_quality=pl.lit(100.0),
+        missing_inputs=pl.lit(""),
+        **{name: pl.Series(values) for name, values in features.items()},
+    )
+    box = keys.with_columns(
+        minutes=pl.lit(30.0), pts=pl.Series(pts.astype(np.int64)), season=pl.lit("2023-24")
+    )
+    return (
+        fill_spec(precompute.ml_feature_store, store),
+        fill_spec(analytics.player_game_summary, box),
+    )
+
+
+def resources(tmp_path: Path) -> dict[str, object]:
+    warehouse = WarehouseResource(backend="duckdb", duckdb_path=str(tmp_path / "wh.duckdb"))
+    return {
+        "warehouse": warehouse,
+        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
+        "models": ModelsResource(root=str(tmp_path / "models")),
+    }
+
+
+def write(res: dict[str, object], spec: TableSpec, df: pl.DataFrame) -> None:
+    warehouse = res["warehouse"]
+    assert isinstance(warehouse, WarehouseResource)
+    lo, hi = df.get_column("game_date").min(), df.get_column("game_date").max()
+    assert isinstance(lo, dt.date) and isinstance(hi, dt.date)
+    warehouse.get().replace_partitions(spec, df, lo, hi)
+
+
+def materialize_range(
+    assets: list, res: dict[str, object], start: dt.date, end: dt.date, **config: object
+) -> dg.ExecuteInProcessResult:
+    run_config = {"ops": {k: {"config": v} for k, v in config.items()}} if config else None
+    return dg.materialize(
+        assets,
+        resources=res,
+        run_config=run_config,
+        tags={
+            "dagster/asset_partition_range_start": start.isoformat(),
+            "dagster/asset_partition_range_end": end.isoformat(),
+        },
+    )
+
+
+def test_cadence_boundaries_never_after_the_day() -> None:
+    wednesday = dt.date(2024, 3, 13)
+    assert predict.cadence_boundary(wednesday, "weekly") == dt.date(2024, 3, 11)
+    assert predict.cadence_boundary(wednesday, "monthly") == dt.date(2024, 3, 1)
+    assert predict.cadence_boundary(wednesday, "daily") == wednesday
+    assert predict.boundaries_between(dt.date(2024, 3, 13), dt.date(2024, 3, 19), "weekly") == [
+        dt.date(2024, 3, 11),
+        dt.date(2024, 3, 18),
+    ]
+
+
+def test_training_refuses_rows_on_or_after_the_boundary() -> None:
+    features, box = synthetic_history(HISTORY_START, dt.date(2024, 2, 15))
+    boundary = dt.date(2024, 2, 1)
+    rows = predict.training_rows(features, box, boundary)
+    assert rows.get_column("game_date").max() == boundary - dt.timedelta(days=1)
+    leaked = predict.training_rows(features, box, boundary + dt.timedelta(days=3))
+    with pytest.raises(AssertionError, match="on or after the boundary"):
+        predict.train_points_model(leaked, boundary, list(FEATURES_V1))
+
+
+def test_model_for_day_is_blind_to_that_day_and_later(tmp_path: Path) -> None:
+    start, end = dt.date(2024, 3, 6), dt.date(2024, 3, 19)
+    features, box = synthetic_history(HISTORY_START, end)
+    res = resources(tmp_path)
+    write(res, precompute.ml_feature_store, features)
+    write(res, analytics.player_game_summary, box)
+
+    assert materialize_range([points_model], res, start, end).success
+    warehouse = res["warehouse"]
+    assert isinstance(warehouse, WarehouseResource)
+    registry = warehouse.get().read(predictions.points_model)
+    assert registry.height == 14 and registry.get_column("model_id").null_count() == 0
+    assert (registry["trained_through"] < registry["game_date"]).all()
+    assert (registry["boundary"] <= registry["game_date"]).all()
+    store = LocalModelStore(tmp_path / "models")
+    for model_id, day in registry.select("model_id", "game_date").iter_rows():
+        meta = store.metadata(model_id)
+        assert meta.trained_through < day and meta.boundary <= day
+        assert meta.feature_set_version == FEATURE_SET_VERSION and meta.training_rows > 0
+
+    # Poison every game from the boundary of the day on (a row on the day itself included):
+    # the model serving that day must come out identical; the next week's must not.
+    day = dt.date(2024, 3, 13)
+    boundary = predict.cadence_boundary(day)
+    served, later = model_id_for(boundary), model_id_for(dt.date(2024, 3, 18))
+    before = {m: (tmp_path / "models" / f"{m}.txt").read_text() for m in (served, later)}
+    poisoned = box.filter(pl.col("game_date") >= boundary).with_columns(pl.col("pts") * 10 + 7)
+    write(res, analytics.player_game_summary, poisoned)
+    assert materialize_range(
+        [points_model], res, start, end, **{"nba_predictions__points_model": {"retrain": True}}
+    ).success
+    after = {m: (tmp_path / "models" / f"{m}.txt").read_text() for m in (served, later)}
+    assert after[served] == before[served]
+    assert after[later] != before[later]
+
+
+def test_registry_reuses_a_model_trained_on_the_same_rows(tmp_path: Path) -> None:
+    day = dt.date(2024, 2, 14)
+    features, box = synthetic_history(HISTORY_START, day)
+    res = resources(tmp_path)
+    write(res, precompute.ml_feature_store, features)
+    write(res, analytics.player_game_summary, box)
+    trained = []
+    for _ in range(2):
+        result = materialize_range([points_model], res, day, day)
+        (event,) = result.asset_materializations_for_node("nba_predictions__points_model")
+        trained.append(event.metadata["models_trained"].value)
+    assert trained == [1, 0]
