@@ -1,0 +1,86 @@
+"""One model-store contract for the local folder and GCS (on the emulator)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+from google.cloud import storage
+
+from nba_assets.models_store import LocalModelStore, ModelMetadata, ModelStore
+from nba_assets.models_store_gcs import GcsModelStore
+
+
+@pytest.fixture(params=["local", pytest.param("gcs", marks=pytest.mark.gcs)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> ModelStore:
+    if request.param == "local":
+        return LocalModelStore(tmp_path / "models")
+    client: storage.Client = request.getfixturevalue("gcs_client")
+    bucket = f"models-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(bucket)
+    return GcsModelStore(bucket, client, prefix="test_")
+
+
+def _booster() -> lgb.Booster:
+    rng = np.random.default_rng(7)
+    features = rng.normal(size=(60, 3))
+    target = features @ np.array([3.0, -1.0, 0.5]) + 20
+    data = lgb.Dataset(features, target, feature_name=["f0", "f1", "f2"])
+    params = {"objective": "regression", "verbose": -1, "min_data_in_leaf": 5}
+    return lgb.train(params, data, num_boost_round=3)
+
+
+def _metadata(model_id: str) -> ModelMetadata:
+    return ModelMetadata(
+        model_id=model_id,
+        system_id="lightgbm_v1",
+        cadence="weekly",
+        boundary=dt.date(2024, 1, 15),
+        train_start=dt.date(2023, 10, 24),
+        trained_through=dt.date(2024, 1, 14),
+        training_rows=60,
+        feature_set_version="v1",
+        feature_names=["f0", "f1", "f2"],
+        validation_mae=4.9,
+        params={"objective": "regression"},
+        rounds=3,
+        trained_at=dt.datetime(2024, 1, 15, 6, 30, tzinfo=dt.UTC),
+    )
+
+
+def test_save_then_load_gives_the_same_predictions(store: ModelStore) -> None:
+    booster, metadata = _booster(), _metadata("points_2024-01-15")
+    assert not store.exists(metadata.model_id)
+    uri = store.save(booster, metadata)
+    assert uri == store.uri(metadata.model_id)
+    assert store.exists(metadata.model_id)
+    probe = np.array([[0.1, -0.2, 0.3], [1.0, 1.0, 1.0]])
+    loaded = np.asarray(store.load(metadata.model_id).predict(probe))
+    np.testing.assert_allclose(loaded, np.asarray(booster.predict(probe)))
+    assert store.metadata(metadata.model_id) == metadata
+
+
+def test_a_missing_model_is_a_file_not_found_error(store: ModelStore) -> None:
+    with pytest.raises(FileNotFoundError, match="nope"):
+        store.load("nope")
+    with pytest.raises(FileNotFoundError, match="nope"):
+        store.metadata("nope")
+
+
+def test_model_ids_cannot_reach_outside_the_store(store: ModelStore) -> None:
+    with pytest.raises(ValueError, match="invalid model id"):
+        store.uri("../elsewhere")
+
+
+@pytest.mark.gcs
+def test_gcs_model_objects_and_uri(gcs_client: storage.Client) -> None:
+    bucket = f"models-{uuid.uuid4().hex[:12]}"
+    gcs_client.create_bucket(bucket)
+    store = GcsModelStore(bucket, gcs_client, prefix="test_")
+    assert store.save(_booster(), _metadata("m1")) == f"gs://{bucket}/test_/m1.txt"
+    names = sorted(b.name for b in gcs_client.list_blobs(bucket))
+    assert names == ["test_/m1.json", "test_/m1.txt"]
