@@ -132,19 +132,29 @@ def _calibration(accuracy: pl.DataFrame, path: Path) -> Path:
     return _save(fig, path)
 
 
+def _edge_labels() -> list[str]:
+    pairs = zip(EDGE_BUCKETS, EDGE_BUCKETS[1:], strict=False)
+    return [f"{lo:g}-{hi:g}" for lo, hi in pairs] + [f"{EDGE_BUCKETS[-1]:g}+"]
+
+
+def _edge_bucket(edge: pl.Expr) -> pl.Expr:
+    labels = _edge_labels()
+    size = edge.abs()
+    expr = pl.when(size >= EDGE_BUCKETS[-1]).then(pl.lit(labels[-1]))
+    for upper, label in zip(EDGE_BUCKETS[1:], labels, strict=False):
+        expr = expr.when(size < upper).then(pl.lit(label))
+    return expr
+
+
 def edge_buckets(accuracy: pl.DataFrame) -> pl.DataFrame:
     """Hit rate of the side the edge points to, per system and |edge| bucket (pushes left out),
     whether or not the edge cleared the pick thresholds."""
     sided = accuracy.filter(
         pl.col("graded"), pl.col("edge") != 0, pl.col("actual_points") != pl.col("line")
     )
-    labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(EDGE_BUCKETS, EDGE_BUCKETS[1:], strict=False)]
-    labels.append(f"{EDGE_BUCKETS[-1]:g}+")
     hit = (pl.col("edge") > 0) == (pl.col("actual_points") > pl.col("line"))
     return (
-        sided.with_columns(
-            bucket=pl.col("edge").abs().cut(list(EDGE_BUCKETS[1:]), labels=labels, left_closed=True)
-        )
+        sided.with_columns(bucket=_edge_bucket(pl.col("edge")))
         .group_by("system_id", "bucket")
         .agg(hit_rate=hit.mean(), n=pl.len())
         .sort("system_id", "bucket")
@@ -154,16 +164,13 @@ def edge_buckets(accuracy: pl.DataFrame) -> pl.DataFrame:
 def _hit_rate_by_edge(accuracy: pl.DataFrame, path: Path) -> Path:
     buckets = edge_buckets(accuracy)
     systems = buckets.get_column("system_id").unique().sort().to_list()
-    labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(EDGE_BUCKETS, EDGE_BUCKETS[1:], strict=False)]
-    labels.append(f"{EDGE_BUCKETS[-1]:g}+")
+    labels = _edge_labels()
     fig = Figure(figsize=(8, 4))
     ax = fig.add_subplot()
     width = 0.8 / max(len(systems), 1)
     for i, system in enumerate(systems):
         part = buckets.filter(pl.col("system_id") == system)
-        rates = dict(
-            zip(part["bucket"].cast(pl.String).to_list(), part["hit_rate"].to_list(), strict=True)
-        )
+        rates = dict(zip(part["bucket"].to_list(), part["hit_rate"].to_list(), strict=True))
         xs = [j + i * width for j in range(len(labels))]
         ax.bar(xs, [rates.get(label) or 0.0 for label in labels], width=width, label=system)
     ax.axhline(BREAK_EVEN_AT_MINUS_110, color="k", ls="--", lw=1, label="break-even at -110")

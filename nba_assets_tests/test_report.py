@@ -1,0 +1,90 @@
+"""The grading summary: its JSON shape, the text table and the pictures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from nba_assets.lib import grading, report
+from nba_assets.lib.predict import NO_LINE, OVER, PASS, UNDER
+
+CONTRACT_KEYS = {"system_id", "graded", "mae", "line_mae", "picks", "hit_rate", "roi"}
+
+
+def _accuracy() -> pl.DataFrame:
+    days = [dt.date(2025, 11, 1), dt.date(2025, 11, 2)]
+    preds, results = [], []
+    for d_i, day in enumerate(days):
+        for p in range(30):
+            actual = 10 + (p * 7 + d_i) % 15
+            line = 14.5 + p % 3
+            results.append(
+                {
+                    "game_date": day,
+                    "player_id": p,
+                    "team_abbr": "BOS",
+                    "minutes": 30.0,
+                    "pts": actual,
+                }
+            )
+            for system, predicted in (("a", actual + 2.0), ("b", line + (4 if p % 2 else -4))):
+                edge = predicted - line
+                recommendation = OVER if edge >= 3 else UNDER if edge <= -3 else PASS
+                preds.append(
+                    {
+                        "game_date": day,
+                        "game_id": "G",
+                        "player_id": p,
+                        "player_lookup": f"p{p}",
+                        "team_abbr": "BOS",
+                        "opponent_team_abbr": "NYK",
+                        "system_id": system,
+                        "predicted_points": predicted,
+                        "line": None if p == 29 else line,
+                        "over_price": -110.0,
+                        "under_price": -110.0,
+                        "edge": None if p == 29 else edge,
+                        "recommendation": NO_LINE if p == 29 else recommendation,
+                    }
+                )
+    return grading.grade(pl.DataFrame(preds), pl.DataFrame(results))
+
+
+def test_summary_has_the_contract_keys_and_serialises() -> None:
+    summary = report.summarize(_accuracy())
+    assert [row["system_id"] for row in summary] == ["a", "b"]
+    for row in summary:
+        assert set(row) >= CONTRACT_KEYS
+        assert row["graded"] == 58  # 29 players with a line, two days
+    payload = json.loads(json.dumps({"systems": summary}))
+    a = payload["systems"][0]
+    assert a["mae"] == pytest.approx(2.0)
+    assert isinstance(a["picks"], int) and isinstance(a["line_mae"], float)
+    assert 0 <= a["hit_rate"] <= 1 and -1 <= a["roi"] <= 1
+
+
+def test_summary_of_nothing_is_empty_and_picks_absent_give_null_rates() -> None:
+    assert report.summarize(_accuracy().head(0)) == []
+    no_picks = _accuracy().with_columns(
+        recommendation=pl.lit(PASS), units=pl.lit(None, pl.Float64), prediction_correct=None
+    )
+    (row, _) = report.summarize(no_picks)
+    assert row["picks"] == 0 and row["hit_rate"] is None and row["roi"] is None
+
+
+def test_text_table_lists_every_system() -> None:
+    text = report.render_table(report.summarize(_accuracy()))
+    lines = text.splitlines()
+    assert lines[0].split()[:3] == ["system", "graded", "MAE"]
+    assert lines[2].startswith("a ") and lines[3].startswith("b ")
+
+
+def test_plots_are_written(tmp_path: Path) -> None:
+    paths = report.write_plots(_accuracy(), tmp_path / "plots")
+    assert [p.name for p in paths] == ["mae_by_day.png", "calibration.png", "hit_rate_by_edge.png"]
+    for path in paths:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
