@@ -101,6 +101,8 @@ def test_a_range_run_builds_the_feature_store_as_the_pure_transforms_do(
     evaluations = result.get_asset_check_evaluations()
     assert len(evaluations) == len(CHECKS)
     assert all(e.passed for e in evaluations), [e.check_name for e in evaluations if not e.passed]
+    # Each check read exactly the run's partition range.
+    assert {str(e.metadata["partitions"].value) for e in evaluations} == {f"{START}..{END}"}
 
     wh = DuckDBWarehouse(path)
     expected = compute_phases(frames, START, END)

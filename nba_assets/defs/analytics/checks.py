@@ -1,8 +1,10 @@
 """Data-quality checks of phase 3, run on the partitions each run materializes.
 
-The checks are partitioned like their assets, so Dagster hands them the run's partition range
-(one day or a single-run backfill range). A check launched without partitions checks the whole
-table.
+An asset check runs in the run of its asset and sees that run's partitions: one day, or the
+whole range of a single-run backfill (``context.partition_key_range``). The checks read exactly
+those partitions. A check launched on its own, outside a partitioned run, has no partition and
+checks the whole table. (Dagster 1.13 can also partition a check itself, but only as a preview
+feature; the run's range gives the same coverage without it.)
 """
 
 import datetime as dt
@@ -10,7 +12,6 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
-from nba_assets.partitions import game_date_partitions
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics as tables
 from nba_assets.tables import raw
@@ -59,7 +60,6 @@ def _key_check(spec: TableSpec, name: str, blocking: bool) -> dg.AssetChecksDefi
         asset=dg.AssetKey([spec.dataset, spec.name]),
         name=name,
         blocking=blocking,
-        partitions_def=game_date_partitions,
         description=f"Key {', '.join(spec.key)} is never null and unique.",
     )
     def _check(
@@ -86,7 +86,6 @@ def _key_check(spec: TableSpec, name: str, blocking: bool) -> dg.AssetChecksDefi
     asset=dg.AssetKey([tables.DATASET, tables.player_game_summary.name]),
     name=PLAYER_GAME_SUMMARY_RANGES,
     blocking=True,
-    partitions_def=game_date_partitions,
     description=f"Minutes within 0..{MAX_MINUTES:.0f} and points within 0..{MAX_POINTS}.",
 )
 def player_game_summary_ranges(
@@ -117,7 +116,6 @@ def player_game_summary_ranges(
 @dg.asset_check(
     asset=dg.AssetKey([tables.DATASET, tables.player_game_summary.name]),
     name=PLAYER_GAME_SUMMARY_COVERS_BOX_SCORES,
-    partitions_def=game_date_partitions,
     additional_deps=[dg.AssetKey([raw.DATASET, raw.nbac_player_boxscores.name])],
     description="Every player in the day's box scores has a summary row.",
 )
@@ -144,7 +142,6 @@ def player_game_summary_covers_box_scores(
 @dg.asset_check(
     asset=dg.AssetKey([tables.DATASET, tables.team_offense_game_summary.name]),
     name=TEAM_POINTS_MATCH_PLAYER_POINTS,
-    partitions_def=game_date_partitions,
     additional_deps=[dg.AssetKey([raw.DATASET, raw.nbac_player_boxscores.name])],
     description="Each team's points equal the sum of its players' points (team vs player box).",
 )

@@ -1,7 +1,8 @@
 """Data-quality checks of phase 4, run on the partitions each run materializes.
 
-Partitioned like their assets, so Dagster hands them the run's partition range; launched
-without partitions they check the whole table. The feature store's key and coverage checks are
+Each check reads the partitions of the run it runs in (one day or a single-run backfill range,
+``context.partition_key_range``); launched on its own, outside a partitioned run, it checks the
+whole table. The feature store's key and coverage checks are
 blocking: the prediction systems never see a feature store that fails them.
 """
 
@@ -11,7 +12,6 @@ import dagster as dg
 import polars as pl
 
 from nba_assets.lib.features import FEATURE_SET_VERSION, FEATURES_V1
-from nba_assets.partitions import game_date_partitions
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, precompute
 from nba_assets.tables.spec import TableSpec
@@ -66,7 +66,6 @@ def _key_check(spec: TableSpec, name: str, blocking: bool) -> dg.AssetChecksDefi
         asset=_key(spec),
         name=name,
         blocking=blocking,
-        partitions_def=game_date_partitions,
         description=f"Key {', '.join(spec.key)} is never null and unique.",
     )
     def _check(
@@ -95,7 +94,6 @@ def _key_check(spec: TableSpec, name: str, blocking: bool) -> dg.AssetChecksDefi
     asset=_key(precompute.ml_feature_store),
     name=ML_FEATURE_STORE_COVERAGE,
     blocking=True,
-    partitions_def=game_date_partitions,
     additional_deps=[_key(analytics.upcoming_player_game_context)],
     description="Every player expected to play on the day has exactly one feature vector of "
     f"feature set {FEATURE_SET_VERSION}, and no vector belongs to an unexpected player.",
@@ -128,7 +126,6 @@ def ml_feature_store_covers_expected_players(
 @dg.asset_check(
     asset=_key(precompute.ml_feature_store),
     name=ML_FEATURE_STORE_VALUES,
-    partitions_def=game_date_partitions,
     description="Features with a known range stay in it: "
     + ", ".join(f"{c} {lo:g}..{hi:g}" for c, (lo, hi) in _BOUNDS.items())
     + ".",
