@@ -384,7 +384,11 @@ class ReplayApp:
                 )
         return {
             "resource": "scoreboardV2",
-            "parameters": {"GameDate": f"{day:%m/%d/%Y}", "LeagueID": league, "DayOffset": "0"},
+            "parameters": {
+                "GameDate": f"{game_date:%m/%d/%Y}",
+                "LeagueID": league,
+                "DayOffset": offset_text,
+            },
             "resultSets": [
                 self._result_set("GameHeader", GAME_HEADER_HEADERS, headers_rows),
                 self._result_set("LineScore", LINE_SCORE_HEADERS, line_rows),
