@@ -39,6 +39,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @dataclass
 class EmulatorProcess:
     """One running emulator; ``endpoint`` is the ``api_endpoint`` for the real client."""
@@ -76,6 +80,9 @@ class EmulatorProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
+                # A shell that starts pytest in the background ignores SIGINT, and children
+                # inherit that; stop() relies on SIGINT, so give the emulator the default back.
+                preexec_fn=_default_sigint,
             )
         emulator = cls(name, endpoint, process, stderr_path, 0.0)
         emulator._wait_until_ready(endpoint + probe_path, began, timeout_seconds)
