@@ -125,6 +125,7 @@ def run_range(
     )
 
     from nba_assets.defs.build import replay_history_job, replay_job
+    from nba_assets.settings import get_settings
 
     if executor:
         _set_env(NBA_EXECUTOR=executor)
@@ -139,12 +140,19 @@ def run_range(
     progress.start()
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     try:
-        result = dg.execute_job(
-            dg.reconstructable(replay_history_job if history_only else replay_job),
-            instance=instance,
-            tags=tags,
-            run_config=quiet,
-        )
+        if get_settings().executor == "multiprocess":
+            # Step processes rebuild the job from the environment, so it must be reconstructable.
+            job = replay_history_job if history_only else replay_job
+            result = dg.execute_job(
+                dg.reconstructable(job), instance=instance, tags=tags, run_config=quiet
+            )
+        else:
+            # Built afresh here: a reconstructable job is cached per process and would keep the
+            # replay server address of an earlier run.
+            job_def = replay_history_job() if history_only else replay_job()
+            result = job_def.execute_in_process(
+                instance=instance, tags=tags, run_config=quiet, raise_on_error=False
+            )
     finally:
         progress.stop()
     print(f"run {result.run_id} {'succeeded' if result.success else 'FAILED'}")
