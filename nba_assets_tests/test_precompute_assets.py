@@ -68,7 +68,7 @@ def _warehouse_copy(seeded: Path, tmp_path: Path) -> Path:
     return path
 
 
-def _materialize(path: Path) -> dg.ExecuteInProcessResult:
+def _materialize(path: Path, partition_key: str | None = None) -> dg.ExecuteInProcessResult:
     warehouse = WarehouseResource(duckdb_path=str(path))
     return dg.materialize(
         [*ASSETS, *CHECKS],
@@ -76,7 +76,8 @@ def _materialize(path: Path) -> dg.ExecuteInProcessResult:
             "warehouse": warehouse,
             "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
         },
-        tags=RANGE_TAGS,
+        partition_key=partition_key,
+        tags=None if partition_key else RANGE_TAGS,
         raise_on_error=False,
     )
 
@@ -144,3 +145,14 @@ def test_a_blocking_check_stops_downstream_assets_on_corrupt_box_scores(
     ):
         assert spec.name not in built, spec.name
         assert wh.read(spec, START, END).is_empty(), spec.name
+
+
+def test_a_day_without_games_is_an_empty_partition(seeded: Path, tmp_path: Path) -> None:
+    path = _warehouse_copy(seeded, tmp_path)
+    result = _materialize(path, partition_key="2025-07-15")
+    assert result.success
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    wh = DuckDBWarehouse(path)
+    day = dt.date(2025, 7, 15)
+    for spec in (*analytics_tables.TABLES, *precompute_tables.TABLES):
+        assert wh.read(spec, day, day).is_empty(), spec.name

@@ -46,11 +46,15 @@ team_off_rating                 100 x the team's points / possessions, last 10 g
 team_win_rate                   the team's share of games won this season; null before its first
 =============================  =====================================================================
 
-Null for seasons without the shooting box (NBA.com box scores without FGA/FTA/3PA/OREB; in
-the shipped data every season but 2022-23 and 2023-24 for players, and 2025-26 for teams):
-usage_last_10, usage_trend, three_pt_rate_last_10, ft_rate_last_10, ts_pct_last_10 once no game
-of the last 10 has the box, and opponent_def_rating, opponent_pace, team_pace, team_off_rating
-for teams. They are never filled in or estimated; feature_quality drops instead.
+Null for seasons without the shooting box (box scores without FGA / FTA / 3PA / OREB; in the
+real data players have it only for 2022-23 and 2023-24, teams' game logs up to 2024-25):
+usage_last_10, usage_trend, three_pt_rate_last_10, ft_rate_last_10 and ts_pct_last_10 when none
+of the player's last 10 games has the box; opponent_def_rating, opponent_pace, team_pace and
+team_off_rating when none of the team's last 10 games has it. So for the 2025-26 days with real
+lines all of these are null. They are never filled in or estimated; feature_quality drops and
+missing_inputs names them instead. Other nulls: the player's first game ever (every player
+form feature), the first game of a season (points_avg_season, team_win_rate), a rookie season
+(points_avg_prev_season), fewer than 3 earlier games (minutes_change, recent_trend, usage_trend).
 """
 
 from __future__ import annotations
