@@ -78,6 +78,8 @@ class LandingResource(dg.ConfigurableResource):
 
 def build_resources(settings: Settings) -> dict[str, object]:
     """Every resource the definitions need, for the deployment ``settings`` describe."""
+    from nba_assets.defs.grading.assets import ReportsResource
+    from nba_assets.models_store import ModelsResource
     from nba_assets.sources.resource import SourcesResource
     from nba_assets.warehouse.io_manager import WarehouseIOManager
 
@@ -105,4 +107,6 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
         "landing": landing,
         "sources": SourcesResource.from_settings(settings),
+        "models": ModelsResource(root=str(settings.models_dir), prefix=settings.dataset_prefix),
+        "reports": ReportsResource(root=str(settings.reports_dir), prefix=settings.dataset_prefix),
     }

@@ -18,16 +18,24 @@ HISTORY_GROUPS = ("scrape", "raw", "analytics", "precompute")
 
 def phase_modules() -> list[ModuleType]:
     """The asset modules of the phases, in pipeline order."""
+    from nba_assets.defs.analytics import assets as analytics
+    from nba_assets.defs.grading import assets as grading
+    from nba_assets.defs.precompute import assets as precompute
+    from nba_assets.defs.predictions import assets as predictions
     from nba_assets.defs.raw import assets as raw
     from nba_assets.defs.scrape import assets as scrape
 
-    return [scrape, raw]
+    return [scrape, raw, analytics, precompute, predictions, grading]
 
 
 def check_modules() -> list[ModuleType]:
-    from nba_assets.defs.raw import checks as raw_checks
+    from nba_assets.defs.analytics import checks as analytics
+    from nba_assets.defs.grading import checks as grading
+    from nba_assets.defs.precompute import checks as precompute
+    from nba_assets.defs.predictions import checks as predictions
+    from nba_assets.defs.raw import checks as raw
 
-    return [raw_checks]
+    return [raw, analytics, precompute, predictions, grading]
 
 
 def all_assets_job(executor: str) -> UnresolvedAssetJobDefinition:

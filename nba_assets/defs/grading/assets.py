@@ -1,7 +1,5 @@
 """Phase 6: grade every prediction once the games are played, and each system's day."""
 
-from __future__ import annotations
-
 import base64
 from pathlib import Path
 

@@ -1,7 +1,5 @@
 """Checks of the grading tables."""
 
-from __future__ import annotations
-
 import dagster as dg
 import polars as pl
 

@@ -1,7 +1,5 @@
 """Checks of the points model registry and the predictions."""
 
-from __future__ import annotations
-
 import dagster as dg
 import polars as pl
 
