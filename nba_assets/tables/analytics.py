@@ -143,7 +143,7 @@ team_defense_game_summary = TableSpec(
     clustering=("team_abbr", "game_id"),
     description="One row per team per game: points and efficiency allowed, possessions, pace.",
     column_descriptions={
-        **_RATINGS,
+        **{k: v for k, v in _RATINGS.items() if k != "possessions"},
         "opp_possessions": "the opponent's fga + 0.44 * fta - oreb + tov; " + _NO_BOX,
         "def_rating": "100 * points_allowed / game_possessions; " + _NO_BOX,
     },

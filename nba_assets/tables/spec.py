@@ -23,7 +23,7 @@ class TableSpec:
     partition_column: str = PARTITION_COLUMN
 
     def __post_init__(self) -> None:
-        for col in (self.partition_column, *self.key, *self.clustering):
+        for col in (self.partition_column, *self.key, *self.clustering, *self.column_descriptions):
             if col not in self.columns:
                 raise ValueError(f"{self.dataset}.{self.name}: column {col!r} is not in the schema")
         if len(self.clustering) > 4:
