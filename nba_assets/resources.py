@@ -94,8 +94,10 @@ def build_resources(settings: Settings) -> dict[str, object]:
         job_timeout_seconds=settings.bigquery_job_timeout_seconds,
         replay_table_expiration_days=settings.replay_table_expiration_days,
     )
+    # Production lands in GCS; without a bucket (a replay against emulators, say) it lands in
+    # the local folder, as the default deployment does.
     landing = LandingResource(
-        backend="gcs" if prod else "local",
+        backend="gcs" if prod and settings.gcs_bucket else "local",
         root=str(settings.landing_dir),
         gcs_bucket=settings.gcs_bucket,
         gcs_endpoint=settings.gcs_endpoint,
