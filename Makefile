@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint ui emulator benchmark
+.PHONY: demo test lint ui emulator browser benchmark
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ emulator:
 	bash .ci/install_bigquery_emulator.sh
 	bash .ci/install_gcs_emulator.sh
 
+# The UI tests drive a real headless Chromium (Debian's package; needs root or sudo once).
+browser:
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
 demo: $(STAMP)
 	$(VENV)/bin/nba-assets demo
 
@@ -23,7 +27,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pyright
 
-test: $(STAMP) emulator lint
+test: $(STAMP) emulator browser lint
 	$(VENV)/bin/pytest -q
 
 ui: $(STAMP)
