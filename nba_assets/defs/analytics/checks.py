@@ -7,15 +7,13 @@ checks the whole table. (Dagster 1.13 can also partition a check itself, but onl
 feature; the run's range gives the same coverage without it.)
 """
 
-import datetime as dt
-
 import dagster as dg
 import polars as pl
 
+from nba_assets.defs.checks import checked_range, key_check, sample, where
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics as tables
 from nba_assets.tables import raw
-from nba_assets.tables.spec import TableSpec
 
 PLAYER_GAME_SUMMARY_KEYS = "player_game_summary_keys"
 PLAYER_GAME_SUMMARY_RANGES = "player_game_summary_ranges"
@@ -25,61 +23,6 @@ UPCOMING_PLAYER_CONTEXT_KEYS = "upcoming_player_game_context_keys"
 
 MAX_MINUTES = 70.0
 MAX_POINTS = 100
-_SAMPLE = 10
-
-
-def checked_range(
-    context: dg.AssetCheckExecutionContext,
-) -> tuple[dt.date | None, dt.date | None]:
-    """The game_date range the check covers: the run's partitions, else the whole table."""
-    if context.has_partition_key_range or context.has_partition_key:
-        keys = context.partition_key_range
-        return dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end)
-    return None, None
-
-
-def _where(start: dt.date | None, end: dt.date | None) -> str:
-    return "all partitions" if start is None else f"{start}..{end}"
-
-
-def sample(df: pl.DataFrame) -> dg.MetadataValue:
-    """The first rows of ``df`` as JSON metadata (dates as ISO strings)."""
-    rows = df.head(_SAMPLE).with_columns(pl.col(pl.Date).cast(pl.String))
-    return dg.MetadataValue.json(rows.to_dicts())
-
-
-def _key_problems(spec: TableSpec, df: pl.DataFrame) -> tuple[int, pl.DataFrame]:
-    key = list(spec.key)
-    null_keys = df.filter(pl.any_horizontal(pl.col(key).is_null())).height
-    dupes = df.filter(pl.struct(key).is_duplicated()).select(key).unique()
-    return null_keys, dupes
-
-
-def _key_check(spec: TableSpec, name: str, blocking: bool) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=dg.AssetKey([spec.dataset, spec.name]),
-        name=name,
-        blocking=blocking,
-        description=f"Key {', '.join(spec.key)} is never null and unique.",
-    )
-    def _check(
-        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> dg.AssetCheckResult:
-        start, end = checked_range(context)
-        df = warehouse.get().read(spec, start, end, list(spec.key))
-        null_keys, duplicated = _key_problems(spec, df)
-        return dg.AssetCheckResult(
-            passed=null_keys == 0 and duplicated.is_empty(),
-            metadata={
-                "partitions": _where(start, end),
-                "rows": df.height,
-                "null_keys": null_keys,
-                "duplicated_keys": duplicated.height,
-                "sample": sample(duplicated),
-            },
-        )
-
-    return _check
 
 
 @dg.asset_check(
@@ -105,7 +48,7 @@ def player_game_summary_ranges(
     return dg.AssetCheckResult(
         passed=bad.is_empty(),
         metadata={
-            "partitions": _where(start, end),
+            "partitions": where(start, end),
             "rows": df.height,
             "out_of_range": bad.height,
             "sample": sample(bad),
@@ -131,7 +74,7 @@ def player_game_summary_covers_box_scores(
     return dg.AssetCheckResult(
         passed=missing.is_empty(),
         metadata={
-            "partitions": _where(start, end),
+            "partitions": where(start, end),
             "box_score_rows": box.height,
             "missing": missing.height,
             "sample": sample(missing),
@@ -162,7 +105,7 @@ def team_points_match_player_points(
     return dg.AssetCheckResult(
         passed=bad.is_empty(),
         metadata={
-            "partitions": _where(start, end),
+            "partitions": where(start, end),
             "team_games": teams.height,
             "mismatched": bad.height,
             "without_player_rows": bad.filter(pl.col("player_pts").is_null()).height,
@@ -172,10 +115,10 @@ def team_points_match_player_points(
 
 
 _KEY_CHECKS = [
-    _key_check(tables.player_game_summary, PLAYER_GAME_SUMMARY_KEYS, blocking=True),
-    _key_check(tables.upcoming_player_game_context, UPCOMING_PLAYER_CONTEXT_KEYS, blocking=True),
+    key_check(tables.player_game_summary, PLAYER_GAME_SUMMARY_KEYS, blocking=True),
+    key_check(tables.upcoming_player_game_context, UPCOMING_PLAYER_CONTEXT_KEYS, blocking=True),
     *(
-        _key_check(spec, f"{spec.name}_keys", blocking=False)
+        key_check(spec, f"{spec.name}_keys", blocking=False)
         for spec in (
             tables.team_offense_game_summary,
             tables.team_defense_game_summary,

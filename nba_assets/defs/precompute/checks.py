@@ -6,21 +6,18 @@ whole table. The feature store's key and coverage checks are
 blocking: the prediction systems never see a feature store that fails them.
 """
 
-import datetime as dt
-
 import dagster as dg
 import polars as pl
 
+from nba_assets.defs.checks import checked_range, key_check, sample, table_key, where
 from nba_assets.lib.features import FEATURE_SET_VERSION, FEATURES_V1
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, precompute
-from nba_assets.tables.spec import TableSpec
 
 ML_FEATURE_STORE_KEYS = "ml_feature_store_keys"
 ML_FEATURE_STORE_COVERAGE = "ml_feature_store_covers_expected_players"
 ML_FEATURE_STORE_VALUES = "ml_feature_store_values"
 
-_SAMPLE = 10
 # Plausible bounds of features whose range is known; a value outside means a broken input.
 _BOUNDS: dict[str, tuple[float, float]] = {
     "points_avg_last_5": (0, 100),
@@ -39,69 +36,18 @@ _BOUNDS: dict[str, tuple[float, float]] = {
 }
 
 
-def _checked_range(
-    context: dg.AssetCheckExecutionContext,
-) -> tuple[dt.date | None, dt.date | None]:
-    if context.has_partition_key_range or context.has_partition_key:
-        keys = context.partition_key_range
-        return dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end)
-    return None, None
-
-
-def _where(start: dt.date | None, end: dt.date | None) -> str:
-    return "all partitions" if start is None else f"{start}..{end}"
-
-
-def _sample(df: pl.DataFrame) -> dg.MetadataValue:
-    rows = df.head(_SAMPLE).with_columns(pl.col(pl.Date).cast(pl.String))
-    return dg.MetadataValue.json(rows.to_dicts())
-
-
-def _key(spec: TableSpec) -> dg.AssetKey:
-    return dg.AssetKey([spec.dataset, spec.name])
-
-
-def _key_check(spec: TableSpec, name: str, blocking: bool) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=_key(spec),
-        name=name,
-        blocking=blocking,
-        description=f"Key {', '.join(spec.key)} is never null and unique.",
-    )
-    def _check(
-        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> dg.AssetCheckResult:
-        start, end = _checked_range(context)
-        key = list(spec.key)
-        df = warehouse.get().read(spec, start, end, key)
-        null_keys = df.filter(pl.any_horizontal(pl.col(key).is_null())).height
-        duplicated = df.filter(pl.struct(key).is_duplicated()).select(key).unique()
-        return dg.AssetCheckResult(
-            passed=null_keys == 0 and duplicated.is_empty(),
-            metadata={
-                "partitions": _where(start, end),
-                "rows": df.height,
-                "null_keys": null_keys,
-                "duplicated_keys": duplicated.height,
-                "sample": _sample(duplicated),
-            },
-        )
-
-    return _check
-
-
 @dg.asset_check(
-    asset=_key(precompute.ml_feature_store),
+    asset=table_key(precompute.ml_feature_store),
     name=ML_FEATURE_STORE_COVERAGE,
     blocking=True,
-    additional_deps=[_key(analytics.upcoming_player_game_context)],
+    additional_deps=[table_key(analytics.upcoming_player_game_context)],
     description="Every player expected to play on the day has exactly one feature vector of "
     f"feature set {FEATURE_SET_VERSION}, and no vector belongs to an unexpected player.",
 )
 def ml_feature_store_covers_expected_players(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
-    start, end = _checked_range(context)
+    start, end = checked_range(context)
     wh = warehouse.get()
     key = ["game_date", "player_id"]
     expected = wh.read(analytics.upcoming_player_game_context, start, end, [*key, "player_name"])
@@ -112,19 +58,19 @@ def ml_feature_store_covers_expected_players(
     return dg.AssetCheckResult(
         passed=missing.is_empty() and unexpected.is_empty() and other_version.is_empty(),
         metadata={
-            "partitions": _where(start, end),
+            "partitions": where(start, end),
             "expected_players": expected.height,
             "feature_rows": store.height,
             "missing": missing.height,
             "unexpected": unexpected.height,
             "other_feature_set_version": other_version.height,
-            "sample_missing": _sample(missing),
+            "sample_missing": sample(missing),
         },
     )
 
 
 @dg.asset_check(
-    asset=_key(precompute.ml_feature_store),
+    asset=table_key(precompute.ml_feature_store),
     name=ML_FEATURE_STORE_VALUES,
     description="Features with a known range stay in it: "
     + ", ".join(f"{c} {lo:g}..{hi:g}" for c, (lo, hi) in _BOUNDS.items())
@@ -133,7 +79,7 @@ def ml_feature_store_covers_expected_players(
 def ml_feature_store_values(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
-    start, end = _checked_range(context)
+    start, end = checked_range(context)
     df = warehouse.get().read(
         precompute.ml_feature_store,
         start,
@@ -150,21 +96,21 @@ def ml_feature_store_values(
     return dg.AssetCheckResult(
         passed=bad.is_empty(),
         metadata={
-            "partitions": _where(start, end),
+            "partitions": where(start, end),
             "rows": df.height,
             "features": len(FEATURES_V1),
             **{f"outside_{name}": n for name, n in outside.items() if n},
-            "sample": _sample(bad),
+            "sample": sample(bad),
         },
     )
 
 
 CHECKS = [
-    _key_check(precompute.ml_feature_store, ML_FEATURE_STORE_KEYS, blocking=True),
+    key_check(precompute.ml_feature_store, ML_FEATURE_STORE_KEYS, blocking=True),
     ml_feature_store_covers_expected_players,
     ml_feature_store_values,
     *(
-        _key_check(spec, f"{spec.name}_keys", blocking=False)
+        key_check(spec, f"{spec.name}_keys", blocking=False)
         for spec in (
             precompute.player_daily_cache,
             precompute.player_composite_factors,

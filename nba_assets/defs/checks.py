@@ -1,0 +1,66 @@
+"""What every phase's checks share: the partitions a check covers and the key check."""
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+
+from nba_assets.resources import WarehouseResource
+from nba_assets.tables.spec import TableSpec
+
+SAMPLE_ROWS = 10
+
+
+def checked_range(
+    context: dg.AssetCheckExecutionContext,
+) -> tuple[dt.date | None, dt.date | None]:
+    """The game_date range the check covers: the run's partitions, else the whole table."""
+    if context.has_partition_key_range or context.has_partition_key:
+        keys = context.partition_key_range
+        return dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end)
+    return None, None
+
+
+def where(start: dt.date | None, end: dt.date | None) -> str:
+    return "all partitions" if start is None else f"{start}..{end}"
+
+
+def sample(df: pl.DataFrame) -> dg.MetadataValue:
+    """The first rows of ``df`` as JSON metadata (dates as ISO strings)."""
+    rows = df.head(SAMPLE_ROWS).with_columns(pl.col(pl.Date).cast(pl.String))
+    return dg.MetadataValue.json(rows.to_dicts())
+
+
+def table_key(spec: TableSpec) -> dg.AssetKey:
+    return dg.AssetKey([spec.dataset, spec.name])
+
+
+def key_check(spec: TableSpec, name: str, blocking: bool) -> dg.AssetChecksDefinition:
+    """A check that the table's key is never null and unique over the checked partitions."""
+
+    @dg.asset_check(
+        asset=table_key(spec),
+        name=name,
+        blocking=blocking,
+        description=f"Key {', '.join(spec.key)} is never null and unique.",
+    )
+    def _check(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> dg.AssetCheckResult:
+        start, end = checked_range(context)
+        key = list(dict.fromkeys(spec.key))
+        df = warehouse.get().read(spec, start, end, key)
+        null_keys = df.filter(pl.any_horizontal(pl.col(key).is_null())).height
+        duplicated = df.filter(pl.struct(key).is_duplicated()).select(key).unique()
+        return dg.AssetCheckResult(
+            passed=null_keys == 0 and duplicated.is_empty(),
+            metadata={
+                "partitions": where(start, end),
+                "rows": df.height,
+                "null_keys": null_keys,
+                "duplicated_keys": duplicated.height,
+                "sample": sample(duplicated),
+            },
+        )
+
+    return _check
