@@ -19,6 +19,7 @@ DEMO_HISTORY_START = "2023-10-24"
 DEMO_START, DEMO_END = "2025-10-21", "2025-11-15"
 REPLAY_API_KEY = "replay"
 REPLAY_TAG = "nba_assets/replay"
+HISTORY_LOOKBACK = dt.timedelta(days=200)
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 
 
@@ -182,9 +183,48 @@ def cmd_replay(args: argparse.Namespace) -> int:
     began = time.monotonic()
     with replay_sources(args.data, args.faults) as url:
         print(f"replay {args.start}..{args.end} from {url} into {_target(settings)}")
+        gap = history_gap(args.start)
+        if gap is not None:
+            print(f"history {gap[0]}..{gap[1]} first (through features), so features are current")
+            if not run_range(*gap, args.executor, history_only=True):
+                return 1
         ok = run_range(args.start, args.end, args.executor)
     print(f"took {time.monotonic() - began:.1f}s")
     return 0 if ok else 1
+
+
+def history_gap(
+    start: dt.date, full_history_from: dt.date | None = None
+) -> tuple[dt.date, dt.date] | None:
+    """Days between the warehouse's last game and ``start`` that a replay must fill first.
+
+    Features for ``start`` use the games before it, read from the warehouse. When the warehouse
+    stops short of ``start`` those days are replayed first (through the feature store). When it
+    has no recent games at all, the history from ``full_history_from`` is the gap; without that
+    date we say how to build the history rather than replay years unasked.
+    """
+    from nba_assets.resources import build_resources
+    from nba_assets.settings import get_settings
+    from nba_assets.tables import analytics
+
+    warehouse = build_resources(get_settings())["warehouse"].get()  # type: ignore[attr-defined]
+    day_before = start - dt.timedelta(days=1)
+    recent = warehouse.read(
+        analytics.player_game_summary, start - HISTORY_LOOKBACK, day_before, ["game_date"]
+    )
+    if recent.is_empty() and full_history_from is not None:
+        return full_history_from, day_before
+    if recent.is_empty():
+        suggested = dt.date(start.year - (1 if start.month >= 8 else 2), 10, 1)
+        print(
+            f"note: the warehouse has no games in the {HISTORY_LOOKBACK.days} days before {start},"
+            " so the first days' features and the model have little history; build it first with"
+            f" `nba-assets replay --start {suggested} --end {day_before}` (the demo does this)."
+        )
+        return None
+    latest = recent.get_column("game_date").max()
+    assert isinstance(latest, dt.date)
+    return (latest + dt.timedelta(days=1), day_before) if latest < day_before else None
 
 
 def _target(settings) -> str:
@@ -226,13 +266,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     start, end = _date(DEMO_START), _date(DEMO_END)
     with replay_sources(None, None) as url:
         print(f"demo: replay server {url}; warehouse {settings.warehouse_path}")
-        print(
-            f"1/2 history {DEMO_HISTORY_START}..{start - dt.timedelta(days=1)} (through features)"
-        )
-        if not run_range(
-            _date(DEMO_HISTORY_START), start - dt.timedelta(days=1), history_only=True
-        ):
-            return 1
+        gap = history_gap(start, full_history_from=_date(DEMO_HISTORY_START))
+        if gap is not None:
+            print(f"1/2 history {gap[0]}..{gap[1]} (through features)")
+            if not run_range(*gap, history_only=True):
+                return 1
+        else:
+            print("1/2 history: already in the warehouse")
         print(f"2/2 every phase {start}..{end}")
         if not run_range(start, end):
             return 1
@@ -310,9 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # Single-run backfill policies are marked beta in Dagster 1.13; saying so on every import
-    # buries the progress lines.
-    warnings.filterwarnings("ignore", message=".*backfill_policy.*")
+    # Single-run backfill policies and partition mappings that tolerate the first day are beta
+    # in Dagster 1.13; saying so on every import buries the progress lines.
+    warnings.filterwarnings("ignore", message=".*(backfill_policy|allow_nonexistent_upstream).*")
     return args.func(args)
 
 
