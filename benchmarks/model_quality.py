@@ -1,0 +1,526 @@
+"""Prediction quality on the reported days, and the validation that chose the constants.
+
+python benchmarks/model_quality.py [--json] [--data DIR]
+    Builds every table from the real data files with the platform's own transforms (raw
+    frames -> analytics -> feature store), runs the three systems walk-forward over
+    2025-10-21..2025-11-15 exactly as the assets do, grades them against the real points
+    and the books' median lines, and prints MAE (with the season-to-date average and the
+    line on the same player-games), hit rate, picks and ROI. Nothing is tuned here.
+
+python benchmarks/model_quality.py --tune [--parts ma,lightgbm,cadence,ensemble,thresholds]
+    Re-runs the rolling-origin validation on 2022-23, 2023-24 and 2024-25 that chose the
+    constants in nba_assets/lib/predict.py. It never looks at a 2025-26 game.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from nba_assets.lib import analytics, features, grading, predict, report  # noqa: E402
+from nba_assets.lib.features import FEATURES_V1  # noqa: E402
+from nba_assets.lib.lines import daily_points_lines  # noqa: E402
+from nba_assets.lib.names import apply_aliases, with_player_lookup  # noqa: E402
+from nba_assets.player_aliases import load_aliases  # noqa: E402
+from nba_assets_tests.raw_fixtures import DATA_DIR, raw_frames  # noqa: E402
+
+HISTORY_START = dt.date(2017, 10, 1)
+REPORT_START, REPORT_END = dt.date(2025, 10, 21), dt.date(2025, 11, 15)
+VALIDATION_SEASONS = ("2022-23", "2023-24", "2024-25")
+WALK_FORWARD_SEASONS = ("2023-24", "2024-25")
+SEASON_AVERAGE = "season_average"
+ANCHORS = {"line_mae": 4.91, "season_average_mae": 5.35, "break_even_hit_rate": 0.524}
+
+
+@dataclasses.dataclass
+class Tables:
+    store: pl.DataFrame  # ml_feature_store rows, every day from HISTORY_START
+    actuals: pl.DataFrame  # player_game_summary: game_date, player_id, minutes, pts, reb, ...
+    props: pl.DataFrame  # odds_player_props rows
+
+
+def build_tables(data_dir: Path, end: dt.date = REPORT_END) -> Tables:
+    """The feature store and box scores from the real files, through the platform's transforms."""
+    frames = raw_frames(HISTORY_START, end, data_dir)
+    box, team_box = frames["nbac_player_boxscores"], frames["nbac_team_boxscores"]
+    props = frames["odds_player_props"]
+    summary = analytics.player_game_summary(box, team_box, props)
+    teams = analytics.upcoming_team_game_context(frames["nbac_schedule"], HISTORY_START, end)
+    players = analytics.upcoming_player_game_context(teams, frames["nbac_player_list"], box, props)
+    cache = features.player_daily_cache(players, summary)
+    profile = features.team_defense_profile(teams, analytics.team_defense_game_summary(team_box))
+    composite = features.player_composite_factors(players, teams, cache, profile)
+    offense = features.team_offense_form(teams, analytics.team_offense_game_summary(team_box))
+    store = features.ml_feature_store(players, cache, composite, profile, offense)
+    seasons = players.select("game_date", "player_id", "season")
+    store = store.join(seasons, on=["game_date", "player_id"], how="left")
+    actuals = summary.select(
+        "game_date", "player_id", "player_lookup", "team_abbr", "minutes", "pts", "reb", "ast",
+        "season",
+    )  # fmt: skip
+    return Tables(store=store, actuals=actuals, props=props)
+
+
+def _played(tables: Tables) -> pl.DataFrame:
+    """Feature rows of players who played, with their points as ``target``."""
+    played = tables.actuals.filter(pl.col("minutes") > 0).select(
+        "game_date", "player_id", pl.col("pts").cast(pl.Float64).alias("target")
+    )
+    return tables.store.join(played, on=["game_date", "player_id"], how="inner")
+
+
+def _mae(predicted: pl.Series | np.ndarray, actual: pl.Series | np.ndarray) -> float:
+    return float(np.mean(np.abs(np.asarray(predicted) - np.asarray(actual))))
+
+
+def walk_forward(
+    tables: Tables,
+    days: pl.DataFrame,
+    cadence: predict.Cadence | None,
+    params: dict[str, Any] | None = None,
+    rounds: int = predict.LIGHTGBM_ROUNDS,
+) -> pl.DataFrame:
+    """``days`` (feature rows) plus ``lightgbm``: each day predicted by the model of its
+    boundary (``cadence`` None: one model trained before the first day serves them all)."""
+    first = days.get_column("game_date").min()
+    last = days.get_column("game_date").max()
+    assert isinstance(first, dt.date) and isinstance(last, dt.date)
+    if cadence is None:
+        bounds = [first]
+        days = days.with_columns(_boundary=pl.lit(first))
+    else:
+        bounds = predict.boundaries_between(first, last, cadence)
+        days = days.with_columns(
+            _boundary=pl.col("game_date").map_elements(
+                lambda d: predict.cadence_boundary(d, cadence), return_dtype=pl.Date
+            )
+        )
+    out = []
+    for boundary in bounds:
+        part = days.filter(pl.col("_boundary") == boundary)
+        if part.is_empty():
+            continue
+        rows = predict.training_rows(tables.store, tables.actuals, boundary)
+        model = predict.train_points_model(
+            rows, boundary, list(FEATURES_V1), params=params, rounds=rounds, validation_days=0
+        )
+        assert model is not None, f"no model for {boundary}"
+        out.append(part.with_columns(predict.predict_points(model.booster, part).alias("lightgbm")))
+    return pl.concat(out).drop("_boundary")
+
+
+# --------------------------------------------------------------------------------------------
+# measurement on the reported days
+# --------------------------------------------------------------------------------------------
+
+
+def measure(tables: Tables, start: dt.date = REPORT_START, end: dt.date = REPORT_END) -> dict:
+    """Every system over ``start..end`` with the committed constants, graded like the assets."""
+    began = time.perf_counter()
+    days = tables.store.filter(pl.col("game_date").is_between(start, end))
+    bounds = predict.boundaries_between(start, end)
+    boosters, serving = {}, []
+    for boundary in bounds:
+        rows = predict.training_rows(tables.store, tables.actuals, boundary)
+        model = predict.train_points_model(rows, boundary, list(FEATURES_V1), validation_days=0)
+        assert model is not None and model.trained_through < boundary
+        boosters[str(boundary)] = model.booster
+    for day in days.get_column("game_date").unique().sort():
+        serving.append({"game_date": day, "model_id": str(predict.cadence_boundary(day))})
+    base = predict.base_predictions(days, pl.DataFrame(serving), boosters)
+    history = predict.graded_history(base, tables.actuals)
+    base = predict.ensemble_v1(base, history)
+    lines = daily_points_lines(tables.props.filter(pl.col("game_date").is_between(start, end)))
+    preds = predict.prediction_rows(base, lines)
+    season_average = preds.filter(pl.col("system_id") == predict.SYSTEM_MOVING_AVERAGE).join(
+        days.select(
+            "game_date",
+            "player_id",
+            _sa=pl.coalesce("points_avg_season", "points_avg_prev_season"),
+        ),
+        on=["game_date", "player_id"],
+    )
+    season_average = season_average.filter(pl.col("_sa").is_not_null()).with_columns(
+        system_id=pl.lit(SEASON_AVERAGE),
+        model_version=pl.lit(SEASON_AVERAGE),
+        predicted_points=pl.col("_sa"),
+        edge=pl.col("_sa") - pl.col("line"),
+    )
+    season_average = season_average.drop("_sa").with_columns(
+        recommendation=predict.recommendation_expr()
+    )
+    preds = pl.concat([preds, season_average.select(preds.columns)])
+    accuracy = grading.grade(preds, tables.actuals)
+    # Compare systems on the same player-games: those every system predicted.
+    common = (
+        accuracy.filter(pl.col("graded"))
+        .group_by("game_date", "player_id")
+        .agg(n=pl.col("system_id").n_unique())
+        .filter(pl.col("n") == len(predict.SYSTEMS) + 1)
+        .drop("n")
+    )
+    on_common = accuracy.join(common, on=["game_date", "player_id"], how="semi")
+    unmatched = predict.unmatched_lines(lines, days)
+    return {
+        "window": f"{start}..{end}",
+        "systems": report.summarize(on_common),
+        "all_graded": report.summarize(accuracy),
+        "lines": lines.height,
+        "lines_without_feature_row": unmatched.height,
+        "edge_buckets": report.edge_buckets(on_common).to_dicts(),
+        "ensemble_weights": base.select("game_date", "lightgbm_weight")
+        .unique()
+        .sort("game_date")
+        .get_column("lightgbm_weight")
+        .round(3)
+        .to_list(),
+        "seconds": round(time.perf_counter() - began, 1),
+        "anchors": ANCHORS,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# --tune: the validation on earlier seasons
+# --------------------------------------------------------------------------------------------
+
+
+def tune_moving_average(tables: Tables) -> list[tuple]:
+    played = _played(tables).filter(pl.col("season").is_in(VALIDATION_SEASONS))
+    target = played.get_column("target")
+    base = predict.MOVING_AVERAGE_PARAMS
+    best: list[tuple] = []
+    for w5, w10 in itertools.product(np.arange(0, 1.01, 0.1), repeat=2):
+        if w5 + w10 > 1.0001:
+            continue
+        for prior in (0.0, 3.0, 6.0, 10.0):
+            p = dataclasses.replace(
+                base,
+                weight_last_5=round(float(w5), 2),
+                weight_last_10=round(float(w10), 2),
+                weight_season=round(1 - float(w5) - float(w10), 2),
+                prior_games=prior,
+                back_to_back=0.0,
+                home=0.0,
+                opponent=0.0,
+            )
+            best.append((_mae(predict.moving_average_v1(played, p), target), p))
+    best.sort(key=lambda r: r[0])
+    chosen = best[0][1]
+    grid = itertools.product(
+        (0.0, -0.02, -0.04), (0.0, 0.01, 0.02), (0.0, 0.5, 1.0), (2.0, 4.0, 6.0)
+    )
+    adjusted = []
+    for b2b, home, opponent, default in grid:
+        p = dataclasses.replace(
+            chosen, back_to_back=b2b, home=home, opponent=opponent, default_points=default
+        )
+        adjusted.append((_mae(predict.moving_average_v1(played, p), target), p))
+    adjusted.sort(key=lambda r: r[0])
+    print(f"moving_average_v1: blend {best[0][0]:.4f}, with adjustments {adjusted[0][0]:.4f}")
+    print(f"  chosen: {adjusted[0][1]}")
+    print(f"  committed: {_mae(predict.moving_average_v1(played), target):.4f}")
+    return adjusted[:5]
+
+
+def tune_lightgbm(tables: Tables) -> list[tuple]:
+    played = _played(tables)
+    grid = [
+        {"num_leaves": leaves, "min_data_in_leaf": leaf_rows, "learning_rate": lr, "rounds": n}
+        for leaves in (15, 31, 63)
+        for leaf_rows in (100, 400)
+        for lr, n in ((0.05, 300), (0.05, 600))
+    ]
+    results = []
+    for config in grid:
+        rounds = config.pop("rounds")
+        maes = []
+        for season in VALIDATION_SEASONS:
+            valid = played.filter(pl.col("season") == season)
+            first = valid.get_column("game_date").min()
+            assert isinstance(first, dt.date)
+            rows = predict.training_rows(tables.store, tables.actuals, first)
+            model = predict.train_points_model(
+                rows, first, list(FEATURES_V1), params=config, rounds=rounds, validation_days=0
+            )
+            assert model is not None
+            maes.append(_mae(predict.predict_points(model.booster, valid), valid["target"]))
+        results.append((float(np.mean(maes)), maes, {**config, "rounds": rounds}))
+        print(f"  {np.mean(maes):.4f} {[round(m, 4) for m in maes]} {config} rounds={rounds}")
+    results.sort(key=lambda r: r[0])
+    print(f"lightgbm_v1 best: {results[0][0]:.4f} {results[0][2]}")
+    return results
+
+
+def walk_forward_seasons(tables: Tables, cadence: predict.Cadence | None) -> pl.DataFrame:
+    played = _played(tables)
+    parts = []
+    for season in WALK_FORWARD_SEASONS:
+        days = played.filter(pl.col("season") == season)
+        parts.append(walk_forward(tables, days, cadence).with_columns(cadence=pl.lit(str(cadence))))
+    return pl.concat(parts)
+
+
+DAILY_CHECK = (dt.date(2024, 11, 1), dt.date(2024, 11, 30))
+
+
+def tune_cadence(tables: Tables) -> pl.DataFrame:
+    weekly = None
+    for cadence in (None, "monthly", "weekly"):
+        began = time.perf_counter()
+        preds = walk_forward_seasons(tables, cadence)  # type: ignore[arg-type]
+        per_season = preds.group_by("season").agg(
+            mae=(pl.col("lightgbm") - pl.col("target")).abs().mean()
+        )
+        mae = _mae(preds["lightgbm"], preds["target"])
+        print(
+            f"cadence {cadence or 'once a season'}: MAE {mae:.4f}"
+            f" {dict(per_season.sort('season').iter_rows())} ({time.perf_counter() - began:.0f}s)"
+        )
+        if cadence == "weekly":
+            weekly = preds
+    assert weekly is not None
+    # Daily retraining costs seven times weekly's training; compared on one month only.
+    month = _played(tables).filter(pl.col("game_date").is_between(*DAILY_CHECK))
+    daily = walk_forward(tables, month, "daily")
+    same = weekly.filter(pl.col("game_date").is_between(*DAILY_CHECK))
+    print(
+        f"cadence daily on {DAILY_CHECK[0]}..{DAILY_CHECK[1]}:"
+        f" MAE {_mae(daily['lightgbm'], daily['target']):.4f}"
+        f" against weekly {_mae(same['lightgbm'], same['target']):.4f} on the same days"
+    )
+    return weekly
+
+
+def _inverse_mae_weight(history: pl.DataFrame, day: dt.date, window: int) -> float:
+    recent = history.filter(
+        pl.col("game_date") < day, pl.col("game_date") >= day - dt.timedelta(days=window)
+    )
+    if recent.height < 300:
+        return 0.5
+    ma = _mae(recent["moving_average"], recent["actual"])
+    lg = _mae(recent["lightgbm"], recent["actual"])
+    return (1 / lg) / (1 / lg + 1 / ma)
+
+
+def tune_ensemble(weekly: pl.DataFrame) -> None:
+    base = weekly.with_columns(moving_average=predict.moving_average_v1(weekly))
+    history = base.select(*predict.BASE_COLUMNS, actual=pl.col("target"))
+    target = base.get_column("target")
+    print(f"  moving_average {_mae(base['moving_average'], target):.4f}")
+    print(f"  lightgbm       {_mae(base['lightgbm'], target):.4f}")
+    fixed = 0.5 * base["lightgbm"] + 0.5 * base["moving_average"]
+    print(f"  fixed 0.5      {_mae(fixed, target):.4f}")
+    days = base.get_column("game_date").unique().sort().to_list()
+    for window in (7, 14, 21, 28):
+        weights = {d: _inverse_mae_weight(history, d, window) for d in days}
+        w = base.get_column("game_date").replace_strict(weights, return_dtype=pl.Float64)
+        blended = w * base["lightgbm"] + (1 - w) * base["moving_average"]
+        print(f"  inverse MAE, {window:2d} days: {_mae(blended, target):.4f}")
+    for window, shrink in itertools.product((7, 14, 21, 28), (0, 500, 2000)):
+        params = predict.EnsembleParams(
+            window_days=window, min_rows=300, prior_weight=0.5, shrink_rows=shrink
+        )
+        blended = predict.ensemble_v1(base, history, params)["ensemble"]
+        print(f"  least squares, {window:2d} days, shrink {shrink:4d}: {_mae(blended, target):.4f}")
+
+
+def proxy_line(df: pl.DataFrame) -> pl.Expr:
+    """Season-to-date average (previous season's when none) as a book-style x.5 line."""
+    average = pl.coalesce("points_avg_season", "points_avg_prev_season")
+    return average.floor() + 0.5
+
+
+def tune_thresholds(weekly: pl.DataFrame) -> None:
+    base = weekly.with_columns(
+        moving_average=predict.moving_average_v1(weekly), confidence=predict.confidence(weekly)
+    )
+    history = base.select(*predict.BASE_COLUMNS, actual=pl.col("target"))
+    base = predict.ensemble_v1(base, history).with_columns(line=proxy_line(base))
+    base = base.filter(pl.col("line").is_not_null(), pl.col("target") != pl.col("line"))
+    days = base.get_column("game_date").n_unique()
+    print(f"  {base.height} player-games with a proxy line over {days} days")
+    for system in ("moving_average", "lightgbm", "ensemble"):
+        edge = pl.col(system) - pl.col("line")
+        hit = (edge > 0) == (pl.col("target") > pl.col("line"))
+        print(f"  {system}: hit rate against the proxy line (picks per day)")
+        print("    min_edge " + " ".join(f"conf>={c:<10}" for c in (0.0, 0.2, 0.3, 0.35, 0.45)))
+        for min_edge in (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0):
+            cells = []
+            for min_conf in (0.0, 0.2, 0.3, 0.35, 0.45):
+                picks = base.filter(edge.abs() >= min_edge, pl.col("confidence") >= min_conf)
+                rate = picks.select(hit.mean()).item() if picks.height else float("nan")
+                cells.append(f"{100 * rate:5.1f}% ({picks.height / days:4.1f})")
+            print(f"    {min_edge:8.1f} " + " ".join(cells))
+
+
+PRA_LINES = "props_pra_2023-24_2024-25.parquet"
+EDGE_UNITS = (0.2, 0.4, 0.6, 0.8, 0.9, 1.0, 1.2, 1.4)
+MIN_PICKS = 200
+
+
+def _rolling_form(actuals: pl.DataFrame, stat: pl.Expr) -> pl.DataFrame:
+    """Played games with moving_average_v1's inputs computed on ``stat`` from earlier games."""
+    games = actuals.filter(pl.col("minutes") > 0).with_columns(stat=stat.cast(pl.Float64))
+    games = games.sort("player_id", "game_date")
+    season = ["player_id", "season"]
+    before = pl.int_range(pl.len()).over(season)
+    earlier = pl.col("stat").shift(1)
+    return games.with_columns(
+        points_avg_last_5=earlier.rolling_mean(5, min_samples=1).over("player_id"),
+        points_avg_last_10=earlier.rolling_mean(10, min_samples=1).over("player_id"),
+        points_avg_season=pl.when(before > 0).then(
+            (pl.col("stat").cum_sum().over(season) - pl.col("stat")) / before
+        ),
+        points_std_last_10=earlier.rolling_std(10, min_samples=2).over("player_id"),
+        points_avg_prev_season=pl.lit(None, pl.Float64),
+        games_played_season=before.cast(pl.Float64),
+        back_to_back=pl.lit(None, pl.Float64),
+        is_home=pl.lit(None, pl.Float64),
+        opponent_points_allowed_avg=pl.lit(None, pl.Float64),
+    ).filter(pl.col("games_played_season") >= 5)
+
+
+def tune_market_check(tables: Tables, data_dir: Path) -> float:
+    """How edges of an average-based predictor against a real market turn into hits.
+
+    Points lines exist only for the reported days, but real points+rebounds+assists lines exist
+    for 2023-24 and 2024-25. The same moving-average method predicts PRA there; its hit rate by
+    |edge| (in units of its MAE) against the books' median line is set beside the hit rate
+    against the season-average proxy line. Returns the smallest edge unit whose picks beat
+    break-even against the market on at least MIN_PICKS picks (or the largest unit tried).
+    """
+    props = pl.read_parquet(data_dir / PRA_LINES).unique()
+    props = with_player_lookup(props, "player_name")
+    props = props.with_columns(
+        player_lookup=apply_aliases(pl.col("player_lookup"), load_aliases()),
+        game_date=pl.col("event_date").str.slice(0, 10).str.to_date(),
+    )
+    lines = props.group_by("game_date", "player_lookup").agg(line=pl.col("line").median())
+    pra_form = _rolling_form(tables.actuals, pl.col("pts") + pl.col("reb") + pl.col("ast"))
+    pra = pra_form.with_columns(pred=predict.moving_average_v1(pra_form)).join(
+        lines, on=["game_date", "player_lookup"]
+    )
+    pts_form = _rolling_form(tables.actuals, pl.col("pts"))
+    pts = pts_form.with_columns(pred=predict.moving_average_v1(pts_form)).join(
+        pra.select("game_date", "player_id"), on=["game_date", "player_id"], how="semi"
+    )
+    mae_pra, mae_pts = _mae(pra["pred"], pra["stat"]), _mae(pts["pred"], pts["stat"])
+    line_mae = _mae(pra["line"], pra["stat"])
+    print(
+        f"  {pra.height} PRA player-games with a line: MAE line {line_mae:.3f},"
+        f" moving average {mae_pra:.3f}; the same player-games' points: MAE {mae_pts:.3f}"
+    )
+    proxy = pl.col("points_avg_season").floor() + 0.5
+    chosen = EDGE_UNITS[-1]
+    for name, line in (("market line", pl.col("line")), ("proxy line", proxy)):
+        edge = pl.col("pred") - line
+        decided = pra.filter(pl.col("stat") != line)
+        hit = (edge > 0) == (pl.col("stat") > line)
+        cells = []
+        for unit in EDGE_UNITS:
+            picks = decided.filter(edge.abs() >= unit * mae_pra)
+            rate = picks.select(hit.mean()).item() if picks.height else float("nan")
+            cells.append(f"{unit:.1f}: {100 * rate:4.1f}% ({picks.height})")
+            beats = picks.height >= MIN_PICKS and rate >= ANCHORS["break_even_hit_rate"]
+            if name == "market line" and beats and chosen == EDGE_UNITS[-1]:
+                chosen = unit
+        print(f"  against the {name}, |edge| >= unit x MAE: " + ", ".join(cells))
+    edge = pl.col("pred") - pl.col("line")
+    hit = (edge > 0) == (pl.col("stat") > pl.col("line"))
+    rated = pra.with_columns(confidence=predict.confidence(pra)).filter(
+        pl.col("stat") != pl.col("line"), edge.abs() >= 0.4 * mae_pra
+    )
+    by_confidence = [
+        f">= {c}: {100 * part.select(hit.mean()).item():4.1f}% ({part.height})"
+        for c in (0.0, 0.3, 0.45, 0.6)
+        if (part := rated.filter(pl.col("confidence") >= c)).height
+    ]
+    print(
+        "  against the market line, |edge| >= 0.4 x MAE, by confidence " + ", ".join(by_confidence)
+    )
+    print(
+        f"  smallest unit beating break-even on >= {MIN_PICKS} market picks: {chosen}"
+        f" -> points min_edge {chosen * mae_pts:.2f}"
+    )
+    return chosen * mae_pts
+
+
+def tune(tables: Tables, parts: list[str], data_dir: Path) -> None:
+    seasons = tables.actuals.get_column("season").unique().to_list()
+    assert max(VALIDATION_SEASONS) < "2025-26" <= max(seasons)
+    if "market" in parts:
+        tune_market_check(tables, data_dir)
+    if "ma" in parts:
+        tune_moving_average(tables)
+    if "lightgbm" in parts:
+        tune_lightgbm(tables)
+    weekly = None
+    if "cadence" in parts:
+        weekly = tune_cadence(tables)
+    if {"ensemble", "thresholds"} & set(parts):
+        if weekly is None:
+            weekly = walk_forward_seasons(tables, predict.RETRAIN_CADENCE)
+        if "ensemble" in parts:
+            tune_ensemble(weekly)
+        if "thresholds" in parts:
+            tune_thresholds(weekly)
+
+
+def _print_measurement(result: dict) -> None:
+    print(f"Reported days {result['window']} (nothing tuned on them); same player-games for all")
+    print(report.render_table(result["systems"]))
+    line_mae = result["systems"][0]["line_mae"] if result["systems"] else None
+    print(
+        f"line MAE on these player-games: {line_mae} (anchor {ANCHORS['line_mae']});"
+        f" season-average anchor {ANCHORS['season_average_mae']};"
+        f" break-even hit rate {100 * ANCHORS['break_even_hit_rate']:.1f}% at -110"
+    )
+    print(
+        f"lines: {result['lines']}, without a feature-store player that day:"
+        f" {result['lines_without_feature_row']}; ensemble LightGBM weight by day:"
+        f" {result['ensemble_weights']}"
+    )
+    print("hit rate of the side the edge points to, by |edge| (all graded rows, not only picks):")
+    for row in result["edge_buckets"]:
+        rate = 100 * row["hit_rate"]
+        print(f"  {row['system_id']:<18} {row['bucket']:>4}  {rate:5.1f}%  n={row['n']}")
+    print(f"({result['seconds']} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--data", type=Path, default=DATA_DIR)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--tune", action="store_true")
+    parser.add_argument("--parts", default="ma,lightgbm,cadence,ensemble,market,thresholds")
+    args = parser.parse_args(argv)
+    began = time.perf_counter()
+    tables = build_tables(args.data)
+    if args.tune:
+        tune(tables, args.parts.split(","), args.data)
+        print(f"({time.perf_counter() - began:.0f} s)")
+        return 0
+    result = measure(tables)
+    if args.json:
+        print(json.dumps(result, default=str))
+    else:
+        _print_measurement(result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
