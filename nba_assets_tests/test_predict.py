@@ -52,7 +52,9 @@ def test_recommend_thresholds(
 
 def _features(**columns: list) -> pl.DataFrame:
     n = len(next(iter(columns.values())))
-    base = {name: [None] * n for name in precompute.ml_feature_store.columns if name != "game_date"}
+    base: dict[str, list] = {
+        name: [None] * n for name in precompute.ml_feature_store.columns if name != "game_date"
+    }
     base.update(game_date=[dt.date(2025, 11, 1)] * n, **columns)
     return fill_spec(precompute.ml_feature_store, pl.DataFrame(base))
 
