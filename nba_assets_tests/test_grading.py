@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import polars as pl
 import pytest
 
+from nba_assets.defs.grading.assets import (
+    ReportsResource,
+    prediction_accuracy,
+    system_daily_performance,
+)
+from nba_assets.defs.grading.checks import CHECKS
 from nba_assets.lib import grading
 from nba_assets.lib.predict import NO_LINE, OVER, PASS, UNDER
+from nba_assets.resources import WarehouseResource
+from nba_assets.tables import analytics, predictions
+from nba_assets_tests.test_walk_forward import fill_spec, materialize_range, resources, write
 
 DAY = dt.date(2025, 11, 3)
 
@@ -153,3 +163,41 @@ def test_daily_performance_hit_rate_and_roi() -> None:
     assert day["roi"] == pytest.approx((1.2 - 1.0 + 0.0) / 3)
     assert day["mae"] == pytest.approx((5.0 + 15.0 + 5.0 + 3.0) / 4)
     assert day["line_mae"] == pytest.approx((9.5 + 10.5 + 0.0 + 3.5) / 4)
+
+
+def test_grading_assets_write_tables_pictures_and_pass_their_checks(tmp_path: Path) -> None:
+    preds = pl.DataFrame(
+        [
+            _prediction(1, OVER, 25.0, 20.5),
+            _prediction(2, UNDER, 15.0, 20.5, under_price=120.0),
+            _prediction(3, PASS, 21.0, 20.5),
+            _prediction(4, NO_LINE, 21.0, None),
+            _prediction(5, OVER, 25.0, 20.5),
+        ],
+        infer_schema_length=None,
+    ).with_columns(feature_set_version=pl.lit("v1"))
+    box = pl.DataFrame([_result(1, 30), _result(2, 10), _result(3, 22), _result(4, 12)])
+    res = {
+        **resources(tmp_path),
+        "reports": ReportsResource(root=str(tmp_path / "reports")),
+    }
+    write(
+        res,
+        predictions.player_prop_predictions,
+        fill_spec(predictions.player_prop_predictions, preds),
+    )
+    write(res, analytics.player_game_summary, fill_spec(analytics.player_game_summary, box))
+
+    result = materialize_range(
+        [prediction_accuracy, system_daily_performance, *CHECKS], res, DAY, DAY
+    )
+    assert result.success
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    warehouse = res["warehouse"]
+    assert isinstance(warehouse, WarehouseResource)
+    (day,) = warehouse.get().read(predictions.system_daily_performance).iter_rows(named=True)
+    assert (day["predictions"], day["voids"], day["picks"], day["hits"]) == (5, 1, 2, 2)
+    (event,) = result.asset_materializations_for_node("nba_predictions__system_daily_performance")
+    for name in ("mae_by_day", "calibration", "hit_rate_by_edge"):
+        assert Path(str(event.metadata[name].value)).exists()
+    assert "data:image/png;base64," in str(event.metadata["plots"].value)

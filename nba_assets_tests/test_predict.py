@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from nba_assets.defs.predictions.assets import player_prop_predictions, points_model
+from nba_assets.defs.predictions.checks import CHECKS
 from nba_assets.lib import predict
 from nba_assets.lib.lines import daily_points_lines
 from nba_assets.lib.predict import NO_LINE, OVER, PASS, UNDER, Thresholds
@@ -152,7 +153,10 @@ def test_predictions_asset_gives_every_system_for_every_player(tmp_path: Path) -
     )
     write(res, raw.odds_player_props, fill_spec(raw.odds_player_props, props))
 
-    assert materialize_range([points_model, player_prop_predictions], res, start, end).success
+    result = materialize_range([points_model, player_prop_predictions, *CHECKS], res, start, end)
+    assert result.success
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) == len(CHECKS) and all(e.passed for e in evaluations)
     warehouse = res["warehouse"]
     assert isinstance(warehouse, WarehouseResource)
     df = warehouse.get().read(predictions.player_prop_predictions)

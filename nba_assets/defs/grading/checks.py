@@ -1,34 +1,34 @@
-"""Checks of the grading tables."""
+"""Checks of the grading tables, on the partitions of each run (the whole table on their own)."""
 
 import dagster as dg
 import polars as pl
 
+from nba_assets.defs.checks import checked_range, key_check, sample, table_key, where
 from nba_assets.lib.predict import OVER, UNDER
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import predictions
 
 GRADING_RULES = "grading_rules_hold"
+ACCURACY_KEYS = "prediction_accuracy_keys"
+PERFORMANCE_KEYS = "system_daily_performance_keys"
 
 
 @dg.asset_check(
-    asset=dg.AssetKey([predictions.DATASET, predictions.prediction_accuracy.name]),
+    asset=table_key(predictions.prediction_accuracy),
     name=GRADING_RULES,
     description="Only settled OVER / UNDER picks carry a hit or miss (never PASS, NO_LINE, a "
     "push or a void); voids have no points; graded rows have a line and an error.",
 )
-def grading_rules(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def grading_rules(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    start, end = checked_range(context)
     df = warehouse.get().read(
         predictions.prediction_accuracy,
-        columns=[
-            "recommendation",
-            "line",
-            "actual_points",
-            "absolute_error",
-            "prediction_correct",
-            "is_push",
-            "is_void",
-            "graded",
-        ],
+        start,
+        end,
+        ["game_date", "player_lookup", "system_id", "recommendation", "line", "actual_points"]
+        + ["absolute_error", "prediction_correct", "is_push", "is_void", "graded"],
     )
     is_pick = pl.col("recommendation").is_in([OVER, UNDER])
     bad = df.filter(
@@ -38,8 +38,17 @@ def grading_rules(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     )
     return dg.AssetCheckResult(
         passed=bad.is_empty(),
-        metadata={"rows": df.height, "violations": bad.height},
+        metadata={
+            "partitions": where(start, end),
+            "rows": df.height,
+            "violations": bad.height,
+            "sample": sample(bad),
+        },
     )
 
 
-CHECKS = [grading_rules]
+CHECKS = [
+    grading_rules,
+    key_check(predictions.prediction_accuracy, ACCURACY_KEYS, blocking=False),
+    key_check(predictions.system_daily_performance, PERFORMANCE_KEYS, blocking=False),
+]

@@ -1,33 +1,38 @@
-"""Checks of the points model registry and the predictions."""
+"""Checks of the points model registry and the predictions, on the partitions of each run.
+
+Launched on their own, outside a partitioned run, they check the whole table. The walk-forward
+check is blocking: no prediction is made with a model that saw the day it predicts.
+"""
 
 import dagster as dg
 import polars as pl
 
+from nba_assets.defs.checks import checked_range, key_check, sample, table_key, where
 from nba_assets.lib import predict
 from nba_assets.models_store import ModelsResource
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import predictions
 
 WALK_FORWARD = "trained_only_on_earlier_games"
-KEYS_UNIQUE = "keys_unique_and_not_null"
-VALUES_VALID = "values_valid"
+PREDICTIONS_KEYS = "player_prop_predictions_keys"
+PREDICTIONS_VALUES = "player_prop_predictions_values"
 
 _RECOMMENDATIONS = [predict.OVER, predict.UNDER, predict.PASS, predict.NO_LINE]
 
 
 @dg.asset_check(
-    asset=dg.AssetKey([predictions.DATASET, predictions.points_model.name]),
+    asset=table_key(predictions.points_model),
     name=WALK_FORWARD,
     blocking=True,
     description="Every day's model was trained on games before it: trained_through < boundary "
     "<= game_date in the registry and in the stored model's metadata.",
 )
 def points_model_walk_forward(
-    warehouse: WarehouseResource, models: ModelsResource
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, models: ModelsResource
 ) -> dg.AssetCheckResult:
-    registry = (
-        warehouse.get().read(predictions.points_model).filter(pl.col("model_id").is_not_null())
-    )
+    start, end = checked_range(context)
+    registry = warehouse.get().read(predictions.points_model, start, end)
+    registry = registry.filter(pl.col("model_id").is_not_null())
     bad = registry.filter(
         (pl.col("trained_through") >= pl.col("boundary"))
         | (pl.col("boundary") > pl.col("game_date"))
@@ -44,40 +49,32 @@ def points_model_walk_forward(
     return dg.AssetCheckResult(
         passed=bad.is_empty() and not stored_bad and not missing,
         metadata={
+            "partitions": where(start, end),
             "days_with_model": registry.height,
             "registry_violations": bad.height,
-            "stored_metadata_violations": ", ".join(stored_bad) or "none",
-            "models_missing_from_store": ", ".join(missing) or "none",
+            "sample": sample(bad),
+            "stored_metadata_violations": ", ".join(sorted(stored_bad)) or "none",
+            "models_missing_from_store": ", ".join(sorted(missing)) or "none",
         },
     )
 
 
 @dg.asset_check(
-    asset=dg.AssetKey([predictions.DATASET, predictions.player_prop_predictions.name]),
-    name=KEYS_UNIQUE,
-    description="One row per game, player and system; no null key.",
-)
-def predictions_keys_unique(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    spec = predictions.player_prop_predictions
-    df = warehouse.get().read(spec, columns=list(spec.key))
-    nulls = df.filter(pl.any_horizontal(pl.all().is_null())).height
-    dupes = df.height - df.unique().height
-    return dg.AssetCheckResult(
-        passed=nulls == 0 and dupes == 0,
-        metadata={"rows": df.height, "null_keys": nulls, "duplicate_keys": dupes},
-    )
-
-
-@dg.asset_check(
-    asset=dg.AssetKey([predictions.DATASET, predictions.player_prop_predictions.name]),
-    name=VALUES_VALID,
+    asset=table_key(predictions.player_prop_predictions),
+    name=PREDICTIONS_VALUES,
     description="Points >= 0, confidence in 0..1, a known recommendation, NO_LINE exactly when "
     "there is no line, and edge = predicted - line.",
 )
-def predictions_values_valid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def predictions_values_valid(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    start, end = checked_range(context)
     df = warehouse.get().read(
         predictions.player_prop_predictions,
-        columns=["predicted_points", "confidence", "line", "edge", "recommendation"],
+        start,
+        end,
+        ["game_date", "player_lookup", "system_id", "predicted_points", "confidence", "line"]
+        + ["edge", "recommendation"],
     )
     bad = df.filter(
         (pl.col("predicted_points") < 0)
@@ -90,11 +87,16 @@ def predictions_values_valid(warehouse: WarehouseResource) -> dg.AssetCheckResul
     return dg.AssetCheckResult(
         passed=bad.is_empty(),
         metadata={
+            "partitions": where(start, end),
             "rows": df.height,
             "invalid": bad.height,
-            "examples": str(bad.head(5).to_dicts()),
+            "sample": sample(bad),
         },
     )
 
 
-CHECKS = [points_model_walk_forward, predictions_keys_unique, predictions_values_valid]
+CHECKS = [
+    points_model_walk_forward,
+    key_check(predictions.player_prop_predictions, PREDICTIONS_KEYS, blocking=False),
+    predictions_values_valid,
+]
