@@ -66,7 +66,7 @@ class ModelStore(Protocol):
     def uri(self, model_id: str) -> str: ...
 
 
-def _check_id(model_id: str) -> str:
+def check_id(model_id: str) -> str:
     if not _MODEL_ID.match(model_id):
         raise ValueError(f"invalid model id {model_id!r}: letters, digits, '_', '-', '.' only")
     return model_id
@@ -95,7 +95,7 @@ class LocalModelStore:
         self.root = Path(root)
 
     def _paths(self, model_id: str) -> tuple[Path, Path]:
-        name = _check_id(model_id)
+        name = check_id(model_id)
         return self.root / f"{name}.txt", self.root / f"{name}.json"
 
     def save(self, booster: lgb.Booster, metadata: ModelMetadata) -> str:
@@ -127,13 +127,24 @@ class LocalModelStore:
 class ModelsResource(dg.ConfigurableResource):
     """The model store the points model is saved to and predictions load from.
 
-    Replays (a dataset ``prefix``) keep their models in a sub-folder of that name, apart from
-    the production models.
+    A local folder by default, a GCS bucket when one is configured (production). Replays (a
+    dataset ``prefix``) keep their models in a sub-folder of that name, apart from the
+    production models.
     """
 
     root: str
     prefix: str = ""
+    gcs_bucket: str | None = None
+    gcs_endpoint: str | None = None
+    gcp_project: str | None = None
 
     def get(self) -> ModelStore:
+        folder = self.prefix.rstrip("_")
+        if self.gcs_bucket:
+            from nba_assets.landing_gcs import make_storage_client
+            from nba_assets.models_store_gcs import GcsModelStore
+
+            client = make_storage_client(self.gcp_project, self.gcs_endpoint)
+            return GcsModelStore(self.gcs_bucket, client, prefix=f"models/{folder}".rstrip("/"))
         root = Path(self.root)
-        return LocalModelStore(root / self.prefix.rstrip("_") if self.prefix else root)
+        return LocalModelStore(root / folder if folder else root)

@@ -6,7 +6,7 @@ import lightgbm as lgb
 from google.api_core.exceptions import NotFound
 from google.cloud import storage
 
-from nba_assets.models_store import ModelMetadata, _check_id
+from nba_assets.models_store import ModelMetadata, check_id
 
 
 class GcsModelStore:
@@ -26,7 +26,7 @@ class GcsModelStore:
         self._bucket = client.bucket(bucket)
 
     def _names(self, model_id: str) -> tuple[str, str]:
-        stem = f"{self.prefix}/{_check_id(model_id)}" if self.prefix else _check_id(model_id)
+        stem = f"{self.prefix}/{check_id(model_id)}" if self.prefix else check_id(model_id)
         return f"{stem}.txt", f"{stem}.json"
 
     def _download(self, name: str, missing: str) -> str:

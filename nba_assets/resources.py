@@ -109,6 +109,12 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
         "landing": landing,
         "sources": SourcesResource.from_settings(settings),
-        "models": ModelsResource(root=str(settings.models_dir), prefix=settings.dataset_prefix),
+        "models": ModelsResource(
+            root=str(settings.models_dir),
+            prefix=settings.dataset_prefix,
+            gcs_bucket=settings.gcs_bucket if prod else None,
+            gcs_endpoint=settings.gcs_endpoint,
+            gcp_project=settings.gcp_project,
+        ),
         "reports": ReportsResource(root=str(settings.reports_dir), prefix=settings.dataset_prefix),
     }

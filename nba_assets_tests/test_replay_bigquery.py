@@ -43,17 +43,29 @@ def _bigquery_counts(client: bigquery.Client) -> dict[str, int]:
 
 
 @pytest.mark.bigquery
+@pytest.mark.gcs
 def test_prod_replay_matches_duckdb_and_is_partitioned_and_clustered(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, bigquery_emulator: str, bq_client
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    bigquery_emulator: str,
+    bq_client,
+    gcs_emulator: str,
+    gcs_client,
 ) -> None:
+    bucket = gcs_client.create_bucket("nba-assets-test")
     prod = {
         "NBA_DEPLOYMENT": "prod",
         "NBA_BIGQUERY_ENDPOINT": bigquery_emulator,
         "NBA_GCP_PROJECT": bq_client.project,
+        "NBA_GCS_BUCKET": bucket.name,
+        "NBA_GCS_ENDPOINT": gcs_emulator,
     }
     assert _replay(monkeypatch, tmp_path / "refused", **prod) == 2  # no prefix: refused
     assert _replay(monkeypatch, tmp_path / "bq", "--prefix", "test_", **prod) == 0
     first = _bigquery_counts(bq_client)
+    landed = {blob.name for blob in gcs_client.list_blobs(bucket.name)}
+    assert "test_/nba_stats/leaguegamelog_players/2025-11-02/regular_season.json" in landed
+    assert not (tmp_path / "bq" / "landing").exists()  # prod lands in the bucket only
 
     for var in (*prod, "NBA_DATASET_PREFIX"):  # the replay above exported its prefix
         monkeypatch.delenv(var)
