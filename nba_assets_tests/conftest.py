@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -71,3 +72,17 @@ def gcs_client(gcs_emulator: str) -> storage.Client:
 
 
 # --- end cloud emulators ------------------------------------------------------------------------
+
+
+# --- Process state ---------------------------------------------------------------------------
+# Tests call the CLI in-process, and the CLI exports settings to the environment (for the step
+# processes it starts); each test gets the environment and settings it started with back.
+@pytest.fixture(autouse=True)
+def _restore_environment() -> Iterator[None]:
+    from nba_assets.settings import get_settings
+
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+    get_settings.cache_clear()

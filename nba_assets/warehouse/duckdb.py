@@ -140,7 +140,7 @@ class DuckDBWarehouse:
             params.append(end)
         with self.connect() as con:
             self._ensure(con, spec)
-            arrow = con.execute(sql, params).fetch_arrow_table()
+            arrow = con.execute(sql, params).to_arrow_table()
         df = pl.from_arrow(arrow)
         assert isinstance(df, pl.DataFrame)
         return df.select(pl.col(c).cast(spec.columns[c]) for c in wanted)
