@@ -291,8 +291,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
     _dagster_instance()
     with replay_sources(args.data, None) as url:
         print(f"replay server {url}; Dagster UI on http://127.0.0.1:{args.port}")
-        cmd = ["dagster", "dev", "-m", "nba_assets.definitions", "-p", str(args.port)]
-        return subprocess.call([*cmd, "-h", "127.0.0.1"])
+        cmd = [sys.executable, "-m", "dagster", "dev", "-m", "nba_assets.definitions"]
+        return subprocess.call([*cmd, "-p", str(args.port), "-h", "127.0.0.1"])
 
 
 def cmd_replay_server(args: argparse.Namespace) -> int:
