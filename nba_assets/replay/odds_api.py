@@ -1,0 +1,275 @@
+"""The Odds API v4 endpoints of the replay server: events and event odds of basketball_nba."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+
+from nba_assets.replay.archive import Archive
+from nba_assets.replay.responses import HttpError, Response, json_response
+
+ODDS_QUOTA = 1_000_000
+
+PROP_MARKETS = (
+    "player_points",
+    "player_rebounds",
+    "player_assists",
+    "player_threes",
+    "player_points_rebounds_assists",
+    "player_blocks",
+    "player_steals",
+    "player_double_double",
+    "player_triple_double",
+)
+# Markets The Odds API knows that the archive has no lines for; asking for them is legal.
+OTHER_MARKETS = frozenset(
+    {
+        "h2h",
+        "spreads",
+        "totals",
+        "outrights",
+        "player_points_rebounds",
+        "player_points_assists",
+        "player_rebounds_assists",
+        "player_blocks_steals",
+        "player_turnovers",
+        "player_first_basket",
+    }
+)
+YES_NO_MARKETS = frozenset({"player_double_double", "player_triple_double"})
+US_REGIONS = frozenset({"us", "us2"})
+ALL_REGIONS = frozenset({"us", "us2", "us_dfs", "us_ex", "uk", "eu", "au"})
+BOOKMAKER_TITLES = {
+    "betmgm": "BetMGM",
+    "betonlineag": "BetOnline.ag",
+    "betrivers": "BetRivers",
+    "bovada": "Bovada",
+    "draftkings": "DraftKings",
+    "fanatics": "Fanatics",
+    "fanduel": "FanDuel",
+    "williamhill_us": "Caesars",
+}
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class OddsApi:
+    """Answers The Odds API v4 requests from an archive and counts the quota they use."""
+
+    def __init__(self, archive: Archive) -> None:
+        self._events = (
+            archive.props.group_by("event_id")
+            .agg(
+                pl.col("commence_time").first(),
+                pl.col("home_team").first(),
+                pl.col("away_team").first(),
+            )
+            .sort("commence_time", "event_id")
+        )
+        self._event_index = {row["event_id"]: row for row in self._events.iter_rows(named=True)}
+        self._props_by_event: dict[str, pl.DataFrame] = {
+            str(key[0]): frame
+            for key, frame in archive.props.partition_by("event_id", as_dict=True).items()
+        }
+        self._usage_lock = threading.Lock()
+        self._requests_used = 0
+
+    def handle(self, parts: list[str], params: dict[str, str], now: datetime) -> Response:
+        """Answer a request whose path parts after /v4 are `parts`."""
+        if not params.get("apiKey"):
+            raise HttpError(
+                401,
+                {
+                    "message": "API key is missing. Pass it in the apiKey query parameter.",
+                    "error_code": "MISSING_KEY",
+                },
+            )
+        if len(parts) < 3 or parts[0] != "sports" or parts[2] != "events" or len(parts) > 5:
+            raise HttpError(404, {"message": "Not found", "error_code": "NOT_FOUND"})
+        if parts[1] != "basketball_nba":
+            raise HttpError(
+                404, {"message": f"Unknown sport {parts[1]}", "error_code": "UNKNOWN_SPORT"}
+            )
+        date_format = params.get("dateFormat", "iso")
+        if date_format not in ("iso", "unix"):
+            raise self._unprocessable("dateFormat must be iso or unix", "INVALID_DATE_FORMAT")
+        if len(parts) == 3:
+            payload, cost = self._odds_events(params, date_format), 0
+        elif len(parts) == 5 and parts[4] == "odds":
+            payload, cost = self._odds_event_odds(parts[3], params, now, date_format)
+        else:
+            raise HttpError(404, {"message": "Not found", "error_code": "NOT_FOUND"})
+        with self._usage_lock:
+            self._requests_used += cost
+            used = self._requests_used
+        usage = {
+            "x-requests-remaining": str(max(0, ODDS_QUOTA - used)),
+            "x-requests-used": str(used),
+            "x-requests-last": str(cost),
+        }
+        return json_response(200, payload, usage)
+
+    @staticmethod
+    def _unprocessable(message: str, code: str) -> HttpError:
+        return HttpError(422, {"message": message, "error_code": code})
+
+    def _odds_time(self, params: dict[str, str], name: str) -> str | None:
+        value = params.get(name)
+        if not value:
+            return None
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise self._unprocessable(
+                f"{name} must be an ISO 8601 time such as 2025-11-02T00:00:00Z",
+                "INVALID_" + re.sub(r"(?<!^)([A-Z])", r"_\1", name).upper(),
+            )
+        return _utc_text(moment)
+
+    @staticmethod
+    def _time_out(iso_text: str, date_format: str) -> str | int:
+        if date_format == "unix":
+            return int(datetime.fromisoformat(iso_text.replace("Z", "+00:00")).timestamp())
+        return iso_text
+
+    def _event_payload(self, event: dict[str, Any], date_format: str) -> dict[str, Any]:
+        return {
+            "id": event["event_id"],
+            "sport_key": "basketball_nba",
+            "sport_title": "NBA",
+            "commence_time": self._time_out(event["commence_time"], date_format),
+            "home_team": event["home_team"],
+            "away_team": event["away_team"],
+        }
+
+    def _odds_events(self, params: dict[str, str], date_format: str) -> list[dict[str, Any]]:
+        start = self._odds_time(params, "commenceTimeFrom")
+        end = self._odds_time(params, "commenceTimeTo")
+        events = self._events
+        if start is not None:
+            events = events.filter(pl.col("commence_time") >= start)
+        if end is not None:
+            events = events.filter(pl.col("commence_time") <= end)
+        return [self._event_payload(e, date_format) for e in events.iter_rows(named=True)]
+
+    def _odds_event_odds(
+        self, event_id: str, params: dict[str, str], now: datetime, date_format: str
+    ) -> tuple[dict[str, Any], int]:
+        regions = [r for r in params.get("regions", "").split(",") if r]
+        books = [b for b in params.get("bookmakers", "").split(",") if b]
+        if not regions and not books:
+            raise self._unprocessable("Missing regions or bookmakers parameter", "MISSING_REGION")
+        unknown_regions = [r for r in regions if r not in ALL_REGIONS]
+        if unknown_regions:
+            raise self._unprocessable(f"Invalid regions {unknown_regions}", "INVALID_REGION")
+        markets = [m for m in params.get("markets", "h2h").split(",") if m]
+        unknown = [m for m in markets if m not in PROP_MARKETS and m not in OTHER_MARKETS]
+        if not markets or unknown:
+            raise self._unprocessable(f"Invalid markets {unknown or markets}", "INVALID_MARKET")
+        odds_format = params.get("oddsFormat", "decimal")
+        if odds_format not in ("american", "decimal"):
+            raise self._unprocessable(
+                "oddsFormat must be american or decimal", "INVALID_ODDS_FORMAT"
+            )
+        event = self._event_index.get(event_id)
+        if event is None:
+            raise HttpError(
+                404,
+                {
+                    "message": "Event not found. The event may have expired or the event id is "
+                    "invalid.",
+                    "error_code": "EVENT_NOT_FOUND",
+                },
+            )
+        lines = self._props_by_event[event_id].filter(
+            pl.col("market").is_in(markets) & (pl.col("snapshot_time") <= _utc_text(now))
+        )
+        if regions and not books:
+            lines = lines if US_REGIONS & set(regions) else lines.clear()
+        if books:
+            lines = lines.filter(pl.col("bookmaker").is_in(books))
+        # The latest pull known at `now`, per book, market and player: an earlier pull of the
+        # same line is stale.
+        lines = lines.filter(
+            pl.col("snapshot_time")
+            == pl.col("snapshot_time").max().over("bookmaker", "market", "player")
+        )
+        payload = self._event_payload(event, date_format)
+        payload["bookmakers"] = self._bookmakers(lines, markets, odds_format, date_format)
+        returned = {m["key"] for b in payload["bookmakers"] for m in b["markets"]}
+        cost = max(1, len(returned)) * max(1, len(regions))
+        return payload, cost
+
+    def _bookmakers(
+        self, lines: pl.DataFrame, markets: list[str], odds_format: str, date_format: str
+    ) -> list[dict[str, Any]]:
+        bookmakers = []
+        for book in sorted(lines["bookmaker"].unique().to_list()):
+            book_lines = lines.filter(pl.col("bookmaker") == book)
+            book_markets = []
+            for market in markets:
+                rows = book_lines.filter(pl.col("market") == market)
+                if rows.is_empty():
+                    continue
+                updated = max(
+                    (r["last_update"] or r["snapshot_time"]) for r in rows.iter_rows(named=True)
+                )
+                book_markets.append(
+                    {
+                        "key": market,
+                        "last_update": self._time_out(updated, date_format),
+                        "outcomes": [
+                            outcome
+                            for row in rows.iter_rows(named=True)
+                            for outcome in self._outcomes(row, market, odds_format)
+                        ],
+                    }
+                )
+            if book_markets:
+                bookmakers.append(
+                    {
+                        "key": book,
+                        "title": BOOKMAKER_TITLES.get(book, book),
+                        "last_update": max(m["last_update"] for m in book_markets),
+                        "markets": book_markets,
+                    }
+                )
+        return bookmakers
+
+    @staticmethod
+    def _price(odds: float | None, odds_format: str) -> float | int | None:
+        if odds is None:
+            return None
+        if odds_format == "american":
+            return int(odds) if float(odds).is_integer() else odds
+        return round(1 + odds / 100, 2) if odds > 0 else round(1 + 100 / abs(odds), 2)
+
+    def _outcomes(self, row: dict[str, Any], market: str, odds_format: str) -> list[dict[str, Any]]:
+        if market in YES_NO_MARKETS:
+            # Yes/No markets have no point; the archive keeps them even without prices.
+            return [
+                {
+                    "name": name,
+                    "description": row["player"],
+                    "price": self._price(row[column], odds_format),
+                }
+                for name, column in (("Yes", "over_odds"), ("No", "under_odds"))
+            ]
+        return [
+            {
+                "name": name,
+                "description": row["player"],
+                "price": self._price(row[column], odds_format),
+                "point": row["line"],
+            }
+            for name, column in (("Over", "over_odds"), ("Under", "under_odds"))
+            if row[column] is not None
+        ]
