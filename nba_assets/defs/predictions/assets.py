@@ -45,13 +45,19 @@ def _reusable(store: ModelStore, model_id: str, rows: pl.DataFrame) -> ModelMeta
         return None
     meta = store.metadata(model_id)
     same = (
-        meta.training_rows == rows.height
-        and meta.trained_through == rows.get_column("game_date").max()
+        _same_rows(meta, rows)
         and meta.feature_names == list(FEATURES_V1)
         and meta.params == {**predict.LIGHTGBM_PARAMS}
         and meta.rounds == predict.LIGHTGBM_ROUNDS
     )
     return meta if same else None
+
+
+def _same_rows(meta: ModelMetadata, rows: pl.DataFrame) -> bool:
+    return (
+        meta.training_rows == rows.height
+        and meta.trained_through == rows.get_column("game_date").max()
+    )
 
 
 def _train(store: ModelStore, rows: pl.DataFrame, boundary: dt.date) -> ModelMetadata | None:
@@ -103,13 +109,15 @@ def points_model(
     store = models.get()
     served: dict[dt.date, ModelMetadata | None] = {}
     trained = reused = 0
+    previous: ModelMetadata | None = None
     for boundary in boundaries:
         rows = predict.training_rows(features, actuals, boundary)
-        meta = (
-            None
-            if rows.is_empty() or config.retrain
-            else _reusable(store, model_id_for(boundary), rows)
-        )
+        if rows.is_empty() or config.retrain:
+            meta = None
+        elif previous is not None and _same_rows(previous, rows):
+            meta = previous  # no game since the last boundary (the off-season): same model
+        else:
+            meta = _reusable(store, model_id_for(boundary), rows)
         if meta is not None:
             reused += 1
         else:
@@ -120,7 +128,7 @@ def points_model(
                 f"no points model from {boundary}: {rows.height} training rows before it,"
                 f" fewer than {predict.MIN_TRAINING_ROWS}; lightgbm_v1 skips the days it serves"
             )
-        served[boundary] = meta
+        served[boundary] = previous = meta
 
     records = []
     for day in each_date(start, end):
@@ -132,7 +140,7 @@ def points_model(
                 "system_id": predict.SYSTEM_LIGHTGBM,
                 "model_id": meta.model_id if meta else None,
                 "cadence": predict.RETRAIN_CADENCE,
-                "boundary": boundary,
+                "boundary": meta.boundary if meta else boundary,  # the serving model's cut-off
                 "train_start": meta.train_start if meta else None,
                 "trained_through": meta.trained_through if meta else None,
                 "training_rows": meta.training_rows if meta else 0,
