@@ -244,6 +244,12 @@ def tune_lightgbm(tables: Tables) -> list[tuple]:
         for leaf_rows in (100, 400)
         for lr, n in ((0.05, 300), (0.05, 600))
     ]
+    # The loss, at the committed tree settings.
+    grid += [
+        {"objective": "regression", "rounds": predict.LIGHTGBM_ROUNDS},
+        {"objective": "huber", "alpha": 4.0, "rounds": predict.LIGHTGBM_ROUNDS},
+        {"objective": "regression_l1", "rounds": predict.LIGHTGBM_ROUNDS},
+    ]
     results = []
     for config in grid:
         rounds = config.pop("rounds")
