@@ -15,7 +15,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-DEMO_HISTORY_START = "2023-10-24"
+# Four seasons of history: LightGBM trained on two (from 2023-10-24) scored MAE 5.10 on the demo
+# span, behind the moving average (5.06); on all nine seasons 5.03. Each season costs about two
+# minutes of replay here.
+DEMO_HISTORY_START = "2021-10-19"
 DEMO_START, DEMO_END = "2025-10-21", "2025-11-15"
 REPLAY_API_KEY = "replay"
 REPLAY_TAG = "nba_assets/replay"
