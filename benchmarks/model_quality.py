@@ -7,7 +7,7 @@ python benchmarks/model_quality.py [--json] [--data DIR]
     and the books' median lines, and prints MAE (with the season-to-date average and the
     line on the same player-games), hit rate, picks and ROI. Nothing is tuned here.
 
-python benchmarks/model_quality.py --tune [--parts ma,lightgbm,cadence,ensemble,thresholds]
+python benchmarks/model_quality.py --tune [--parts ma,lightgbm,availability,cadence,...]
     Re-runs the rolling-origin validation on 2022-23, 2023-24 and 2024-25 that chose the
     constants in nba_assets/lib/predict.py. It never looks at a 2025-26 game.
 """
@@ -93,9 +93,11 @@ def walk_forward(
     cadence: predict.Cadence | None,
     params: dict[str, Any] | None = None,
     rounds: int = predict.LIGHTGBM_ROUNDS,
+    max_null_share: float = predict.MAX_NULL_SHARE,
 ) -> pl.DataFrame:
     """``days`` (feature rows) plus ``lightgbm``: each day predicted by the model of its
-    boundary (``cadence`` None: one model trained before the first day serves them all)."""
+    boundary (``cadence`` None: one model trained before the first day serves them all).
+    ``max_null_share`` above 1 keeps every feature however null the served rows are."""
     first = days.get_column("game_date").min()
     last = days.get_column("game_date").max()
     assert isinstance(first, dt.date) and isinstance(last, dt.date)
@@ -115,8 +117,9 @@ def walk_forward(
         if part.is_empty():
             continue
         rows = predict.training_rows(tables.store, tables.actuals, boundary)
+        names = predict.model_features(rows, list(FEATURES_V1), part, max_null_share)
         model = predict.train_points_model(
-            rows, boundary, list(FEATURES_V1), params=params, rounds=rounds, validation_days=0
+            rows, boundary, names, params=params, rounds=rounds, validation_days=0
         )
         assert model is not None, f"no model for {boundary}"
         out.append(part.with_columns(predict.predict_points(model.booster, part).alias("lightgbm")))
@@ -136,7 +139,12 @@ def measure(tables: Tables, start: dt.date = REPORT_START, end: dt.date = REPORT
     boosters, serving = {}, []
     for boundary in bounds:
         rows = predict.training_rows(tables.store, tables.actuals, boundary)
-        model = predict.train_points_model(rows, boundary, list(FEATURES_V1), validation_days=0)
+        served_rows = days.filter(
+            pl.col("game_date") >= boundary, pl.col("game_date") < predict.next_boundary(boundary)
+        )
+        model = predict.train_points_model(
+            rows, boundary, list(FEATURES_V1), validation_days=0, serving=served_rows
+        )
         assert model is not None and model.trained_through < boundary
         boosters[str(boundary)] = model.booster
     for day in days.get_column("game_date").unique().sort():
@@ -260,7 +268,13 @@ def tune_lightgbm(tables: Tables) -> list[tuple]:
             assert isinstance(first, dt.date)
             rows = predict.training_rows(tables.store, tables.actuals, first)
             model = predict.train_points_model(
-                rows, first, list(FEATURES_V1), params=config, rounds=rounds, validation_days=0
+                rows,
+                first,
+                list(FEATURES_V1),
+                params=config,
+                rounds=rounds,
+                validation_days=0,
+                serving=valid,
             )
             assert model is not None
             maes.append(_mae(predict.predict_points(model.booster, valid), valid["target"]))
@@ -269,6 +283,42 @@ def tune_lightgbm(tables: Tables) -> list[tuple]:
     results.sort(key=lambda r: r[0])
     print(f"lightgbm_v1 best: {results[0][0]:.4f} {results[0][2]}")
     return results
+
+
+# Features null in every 2025-26 row while present in training seasons (team box scores, and the
+# shooting ones where they exist); nulled in the validated season to simulate serving.
+NULL_IN_2025_26 = (
+    "team_pace",
+    "team_off_rating",
+    "opponent_def_rating",
+    "opponent_pace",
+    "usage_last_10",
+    "usage_trend",
+    "three_pt_rate_last_10",
+    "ft_rate_last_10",
+    "ts_pct_last_10",
+)
+
+
+def tune_availability(tables: Tables) -> None:
+    """All features against only those present in the served rows, when the features missing
+    in 2025-26 are nulled in the validated season's rows (training rows of it included)."""
+    for cadence in (None, "monthly"):
+        for season in WALK_FORWARD_SEASONS:
+            nulled = pl.when(pl.col("season") == season).then(None)
+            store = tables.store.with_columns(
+                [nulled.otherwise(pl.col(f)).alias(f) for f in NULL_IN_2025_26]
+            )
+            masked = dataclasses.replace(tables, store=store)
+            days = _played(masked).filter(pl.col("season") == season)
+            maes = []
+            for share in (2.0, predict.MAX_NULL_SHARE):
+                preds = walk_forward(masked, days, cadence, max_null_share=share)  # type: ignore[arg-type]
+                maes.append(_mae(preds["lightgbm"], preds["target"]))
+            print(
+                f"  {season} {cadence or 'once a season'}: all features {maes[0]:.4f},"
+                f" present in the served rows {maes[1]:.4f}"
+            )
 
 
 def walk_forward_seasons(tables: Tables, cadence: predict.Cadence | None) -> pl.DataFrame:
@@ -474,6 +524,8 @@ def tune(tables: Tables, parts: list[str], data_dir: Path) -> None:
         tune_moving_average(tables)
     if "lightgbm" in parts:
         tune_lightgbm(tables)
+    if "availability" in parts:
+        tune_availability(tables)
     weekly = None
     if "cadence" in parts:
         weekly = tune_cadence(tables)
@@ -512,7 +564,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA_DIR)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--tune", action="store_true")
-    parser.add_argument("--parts", default="ma,lightgbm,cadence,ensemble,market,thresholds")
+    parser.add_argument(
+        "--parts", default="ma,lightgbm,availability,cadence,ensemble,market,thresholds"
+    )
     args = parser.parse_args(argv)
     began = time.perf_counter()
     tables = build_tables(args.data)

@@ -130,6 +130,28 @@ def test_training_refuses_rows_on_or_after_the_boundary() -> None:
         predict.train_points_model(leaked, boundary, list(FEATURES_V1))
 
 
+def test_a_model_leaves_out_features_missing_from_the_rows_it_serves() -> None:
+    features, box = synthetic_history(HISTORY_START, dt.date(2024, 2, 15))
+    boundary = dt.date(2024, 2, 1)
+    rows = predict.training_rows(features, box, boundary)
+    serving = features.filter(pl.col("game_date") >= boundary).with_columns(
+        team_pace=pl.lit(None, pl.Float64)
+    )
+    model = predict.train_points_model(rows, boundary, list(FEATURES_V1), serving=serving)
+    assert model is not None
+    assert model.feature_names == [f for f in FEATURES_V1 if f != "team_pace"]
+    assert model.booster.feature_name() == model.feature_names
+    assert predict.predict_points(model.booster, serving).null_count() == 0
+    # Without serving rows, the last training days stand in for them.
+    recent = rows.with_columns(
+        ts_pct_last_10=pl.when(pl.col("game_date") >= dt.date(2024, 1, 4))
+        .then(None)
+        .otherwise(pl.col("ts_pct_last_10"))
+    )
+    assert "ts_pct_last_10" not in predict.model_features(recent, list(FEATURES_V1))
+    assert predict.model_features(rows, list(FEATURES_V1)) == list(FEATURES_V1)
+
+
 def test_model_for_day_is_blind_to_that_day_and_later(tmp_path: Path) -> None:
     start, end = dt.date(2024, 3, 6), dt.date(2024, 3, 19)
     features, box = synthetic_history(HISTORY_START, end)

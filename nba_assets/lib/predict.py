@@ -120,6 +120,22 @@ MIN_TRAINING_ROWS = 1000
 # that did not see them.
 VALIDATION_DAYS = 14
 
+# A model trains only on the features present in the rows it will serve: a feature null in more
+# than this share of them is left out (LightGBM would otherwise route a value it never saw
+# missing in training by an arbitrary default). Without serving rows the pattern is that of the
+# last AVAILABILITY_DAYS of training rows (at a season start, the end of the previous season).
+# Validation on 2023-24 and 2024-25 with the features null in every 2025-26 row (team pace,
+# ratings, usage and shooting rates) nulled in the validated season's rows, MAE per season
+# 2023-24 / 2024-25:
+# - one model trained before the season: all features 4.594 / 4.638, features present in the
+#   serving rows 4.451 / 4.523 (without the nulling, all features: 4.440 / 4.525);
+# - monthly walk-forward (the season's own training rows carry the nulls, so later models learn
+#   them): all features 4.455 / 4.542 (mean 4.499), present only 4.448 / 4.523 (mean 4.486).
+# Better in every season and setting, most at a season start, where the served days meet missing
+# values no training row had. (benchmarks/model_quality.py --tune --parts availability)
+MAX_NULL_SHARE = 0.95
+AVAILABILITY_DAYS = 28
+
 # Walk-forward MAE over 2023-24 and 2024-25 (every played player-game): one model trained before
 # the season 4.537, monthly retraining 4.531, weekly 4.529 (70 models, about 5 s each). Daily,
 # compared on 2024-11 only: 4.468 against weekly's 4.469 for seven times the training.
@@ -267,6 +283,15 @@ def cadence_boundary(day: dt.date, cadence: Cadence = RETRAIN_CADENCE) -> dt.dat
     return day.replace(day=1)
 
 
+def next_boundary(boundary: dt.date, cadence: Cadence = RETRAIN_CADENCE) -> dt.date:
+    """The boundary after ``boundary``: the model of ``boundary`` serves the days before it."""
+    if cadence == "daily":
+        return boundary + dt.timedelta(days=1)
+    if cadence == "weekly":
+        return boundary + dt.timedelta(days=7)
+    return (boundary.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
 def boundaries_between(
     start: dt.date, end: dt.date, cadence: Cadence = RETRAIN_CADENCE
 ) -> list[dt.date]:
@@ -305,6 +330,34 @@ class TrainedModel:
     feature_names: list[str] = field(default_factory=list)
 
 
+def model_features(
+    rows: pl.DataFrame,
+    feature_names: list[str],
+    serving: pl.DataFrame | None = None,
+    max_null_share: float = MAX_NULL_SHARE,
+) -> list[str]:
+    """``feature_names`` less those null in more than ``max_null_share`` of the serving rows.
+
+    Args:
+        rows: training rows (output of :func:`training_rows`); their last
+            ``AVAILABILITY_DAYS`` stand in for the serving rows when there are none.
+        feature_names: candidate features, in order.
+        serving: feature-store rows of the days the model will serve (inputs only: features of
+            a day are built from games before it), or None.
+    """
+    pattern = serving if serving is not None and not serving.is_empty() else None
+    if pattern is None and not rows.is_empty():
+        last = rows.get_column("game_date").max()
+        assert isinstance(last, dt.date)
+        since = last - dt.timedelta(days=AVAILABILITY_DAYS - 1)
+        pattern = rows.filter(pl.col("game_date") >= since)
+    if pattern is None:
+        return list(feature_names)
+    shares = pattern.select(pl.col(feature_names).is_null().mean()).row(0)
+    kept = [f for f, share in zip(feature_names, shares, strict=True) if share <= max_null_share]
+    return kept or list(feature_names)
+
+
 def _fit(rows: pl.DataFrame, feature_names: list[str], params: dict[str, Any], rounds: int):
     data = lgb.Dataset(
         rows.select(pl.col(feature_names).cast(pl.Float64)).to_numpy(),
@@ -322,16 +375,20 @@ def train_points_model(
     params: dict[str, Any] | None = None,
     rounds: int = LIGHTGBM_ROUNDS,
     validation_days: int = VALIDATION_DAYS,
+    serving: pl.DataFrame | None = None,
 ) -> TrainedModel | None:
     """Train the model that serves days from ``boundary`` on; None below MIN_TRAINING_ROWS.
 
     Args:
         rows: output of :func:`training_rows` (must all be before ``boundary``).
         boundary: first day the model serves.
-        feature_names: feature columns, in the order the booster will expect them.
+        feature_names: candidate feature columns, in order; those mostly null in the serving
+            rows are left out (see :func:`model_features`), the rest is what the booster
+            expects and what ``feature_names`` of the result records.
         params, rounds: LightGBM parameters (``lightgbm.train``) and boosting rounds.
         validation_days: the last days before ``boundary`` held out of a second fit whose MAE
             on them is recorded as ``validation_mae``.
+        serving: feature-store rows of the days the model will serve, if known.
     """
     if rows.is_empty() or rows.height < MIN_TRAINING_ROWS:
         return None
@@ -340,6 +397,7 @@ def train_points_model(
     if last >= boundary:  # the walk-forward rule, enforced rather than trusted
         raise AssertionError(f"training rows reach {last}, on or after the boundary {boundary}")
     params = {**LIGHTGBM_PARAMS, **(params or {})}
+    feature_names = model_features(rows, feature_names, serving)
     booster = _fit(rows, feature_names, params, rounds)
     cutoff = boundary - dt.timedelta(days=validation_days)
     early, late = (

@@ -39,14 +39,16 @@ def _read_features(
     return df.filter(pl.col("feature_set_version") == FEATURE_SET_VERSION)
 
 
-def _reusable(store: ModelStore, model_id: str, rows: pl.DataFrame) -> ModelMetadata | None:
+def _reusable(
+    store: ModelStore, model_id: str, rows: pl.DataFrame, feature_names: list[str]
+) -> ModelMetadata | None:
     """The stored model's metadata when it was trained on the same rows and features."""
     if not store.exists(model_id):
         return None
     meta = store.metadata(model_id)
     same = (
         _same_rows(meta, rows)
-        and meta.feature_names == list(FEATURES_V1)
+        and meta.feature_names == feature_names
         and meta.params == {**predict.LIGHTGBM_PARAMS}
         and meta.rounds == predict.LIGHTGBM_ROUNDS
     )
@@ -60,8 +62,10 @@ def _same_rows(meta: ModelMetadata, rows: pl.DataFrame) -> bool:
     )
 
 
-def _train(store: ModelStore, rows: pl.DataFrame, boundary: dt.date) -> ModelMetadata | None:
-    model = predict.train_points_model(rows, boundary, list(FEATURES_V1))
+def _train(
+    store: ModelStore, rows: pl.DataFrame, boundary: dt.date, serving: pl.DataFrame
+) -> ModelMetadata | None:
+    model = predict.train_points_model(rows, boundary, list(FEATURES_V1), serving=serving)
     if model is None:
         return None
     meta = ModelMetadata(
@@ -102,7 +106,9 @@ def points_model(
     start, end = partition_dates(context)
     boundaries = predict.boundaries_between(start, end, predict.RETRAIN_CADENCE)
     history_end = boundaries[-1] - _DAY
-    features = _read_features(warehouse, None, history_end)
+    # Through the range's end: each model leaves out the features missing from the rows it will
+    # serve (their inputs only; features of a day come from games before it).
+    features = _read_features(warehouse, None, end)
     actuals = warehouse.get().read(
         analytics.player_game_summary, None, history_end, columns=_ACTUAL_COLUMNS
     )
@@ -112,16 +118,23 @@ def points_model(
     previous: ModelMetadata | None = None
     for boundary in boundaries:
         rows = predict.training_rows(features, actuals, boundary)
+        serving = features.filter(
+            pl.col("game_date") >= boundary,
+            pl.col("game_date") < predict.next_boundary(boundary, predict.RETRAIN_CADENCE),
+        )
+        names = predict.model_features(rows, list(FEATURES_V1), serving)
         if rows.is_empty() or config.retrain:
             meta = None
-        elif previous is not None and _same_rows(previous, rows):
+        elif (
+            previous is not None and _same_rows(previous, rows) and previous.feature_names == names
+        ):
             meta = previous  # no game since the last boundary (the off-season): same model
         else:
-            meta = _reusable(store, model_id_for(boundary), rows)
+            meta = _reusable(store, model_id_for(boundary), rows, names)
         if meta is not None:
             reused += 1
         else:
-            meta = _train(store, rows, boundary)
+            meta = _train(store, rows, boundary, serving)
             trained += meta is not None
         if meta is None:
             context.log.warning(
