@@ -200,3 +200,22 @@ def test_registry_reuses_a_model_trained_on_the_same_rows(tmp_path: Path) -> Non
         (event,) = result.asset_materializations_for_node("nba_predictions__points_model")
         trained.append(event.metadata["models_trained"].value)
     assert trained == [1, 0]
+
+
+def test_weeks_without_games_keep_the_previous_model(tmp_path: Path) -> None:
+    last_game = dt.date(2024, 3, 1)  # then four weeks without games, as in an off-season
+    features, box = synthetic_history(HISTORY_START, last_game)
+    res = resources(tmp_path)
+    write(res, precompute.ml_feature_store, features)
+    write(res, analytics.player_game_summary, box)
+
+    result = materialize_range([points_model], res, dt.date(2024, 3, 4), dt.date(2024, 3, 31))
+    assert result.success
+    events = result.asset_materializations_for_node("nba_predictions__points_model")
+    assert {e.metadata["models_trained"].value for e in events} == {1}  # one per partition
+    warehouse = res["warehouse"]
+    assert isinstance(warehouse, WarehouseResource)
+    registry = warehouse.get().read(predictions.points_model)
+    assert registry.height == 28
+    assert set(registry.get_column("model_id")) == {model_id_for(dt.date(2024, 3, 4))}
+    assert (registry["trained_through"] == last_game).all()
