@@ -2,16 +2,11 @@
 
 import polars as pl
 
+from nba_assets.tables.raw import BOX_COLUMNS, GAME_COLUMNS
 from nba_assets.tables.spec import TableSpec
 
 DATASET = "nba_analytics"
 
-_GAME = {
-    "game_date": pl.Date(),
-    "game_id": pl.String(),
-    "season": pl.String(),
-    "season_type": pl.String(),
-}
 _NO_BOX = "null where the season has no full shooting box"
 _REST = (
     "full days off since the previous game, any season (0 = back-to-back); null before the first"
@@ -21,7 +16,7 @@ player_game_summary = TableSpec(
     dataset=DATASET,
     name="player_game_summary",
     columns={
-        **_GAME,
+        **GAME_COLUMNS,
         "player_id": pl.Int64(),
         "player_name": pl.String(),
         "player_lookup": pl.String(),
@@ -30,24 +25,7 @@ player_game_summary = TableSpec(
         "opponent_team_abbr": pl.String(),
         "is_home": pl.Boolean(),
         "starter": pl.Boolean(),
-        "wl": pl.String(),
-        "minutes": pl.Float64(),
-        "pts": pl.Int64(),
-        "fgm": pl.Int64(),
-        "fga": pl.Int64(),
-        "fg3m": pl.Int64(),
-        "fg3a": pl.Int64(),
-        "ftm": pl.Int64(),
-        "fta": pl.Int64(),
-        "oreb": pl.Int64(),
-        "dreb": pl.Int64(),
-        "reb": pl.Int64(),
-        "ast": pl.Int64(),
-        "stl": pl.Int64(),
-        "blk": pl.Int64(),
-        "tov": pl.Int64(),
-        "pf": pl.Int64(),
-        "plus_minus": pl.Float64(),
+        **BOX_COLUMNS,
         "ts_pct": pl.Float64(),
         "efg_pct": pl.Float64(),
         "usage_rate": pl.Float64(),
@@ -72,7 +50,7 @@ player_game_summary = TableSpec(
 )
 
 _TEAM_GAME = {
-    **_GAME,
+    **GAME_COLUMNS,
     "team_id": pl.Int64(),
     "team_abbr": pl.String(),
     "opponent_team_id": pl.Int64(),
@@ -153,7 +131,7 @@ upcoming_team_game_context = TableSpec(
     dataset=DATASET,
     name="upcoming_team_game_context",
     columns={
-        **_GAME,
+        **GAME_COLUMNS,
         "team_id": pl.Int64(),
         "team_abbr": pl.String(),
         "opponent_team_id": pl.Int64(),
@@ -180,7 +158,7 @@ upcoming_player_game_context = TableSpec(
     dataset=DATASET,
     name="upcoming_player_game_context",
     columns={
-        **_GAME,
+        **GAME_COLUMNS,
         "player_id": pl.Int64(),
         "player_name": pl.String(),
         "player_lookup": pl.String(),

@@ -6,13 +6,13 @@ from nba_assets.tables.spec import TableSpec
 
 DATASET = "nba_raw"
 
-_GAME = {
+GAME_COLUMNS = {
     "game_date": pl.Date(),
     "game_id": pl.String(),
     "season": pl.String(),
     "season_type": pl.String(),
 }
-_BOX = {
+BOX_COLUMNS = {
     "wl": pl.String(),
     "minutes": pl.Float64(),
     "pts": pl.Int64(),
@@ -38,7 +38,7 @@ nbac_schedule = TableSpec(
     dataset=DATASET,
     name="nbac_schedule",
     columns={
-        **_GAME,
+        **GAME_COLUMNS,
         "game_status": pl.Int64(),
         "home_team_id": pl.Int64(),
         "home_team_abbr": pl.String(),
@@ -57,7 +57,7 @@ nbac_player_boxscores = TableSpec(
     dataset=DATASET,
     name="nbac_player_boxscores",
     columns={
-        **_GAME,
+        **GAME_COLUMNS,
         "player_id": pl.Int64(),
         "player_name": pl.String(),
         "player_lookup": pl.String(),
@@ -65,7 +65,7 @@ nbac_player_boxscores = TableSpec(
         "team_abbr": pl.String(),
         "opponent_team_abbr": pl.String(),
         "is_home": pl.Boolean(),
-        **_BOX,
+        **BOX_COLUMNS,
     },
     key=("game_id", "player_id"),
     clustering=("player_lookup", "game_id"),
@@ -77,12 +77,12 @@ nbac_team_boxscores = TableSpec(
     dataset=DATASET,
     name="nbac_team_boxscores",
     columns={
-        **_GAME,
+        **GAME_COLUMNS,
         "team_id": pl.Int64(),
         "team_abbr": pl.String(),
         "opponent_team_abbr": pl.String(),
         "is_home": pl.Boolean(),
-        **_BOX,
+        **BOX_COLUMNS,
     },
     key=("game_id", "team_id"),
     clustering=("team_abbr", "game_id"),
