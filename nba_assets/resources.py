@@ -79,6 +79,7 @@ class LandingResource(dg.ConfigurableResource):
 def build_resources(settings: Settings) -> dict[str, object]:
     """Every resource the definitions need, for the deployment ``settings`` describe."""
     from nba_assets.defs.grading.assets import ReportsResource
+    from nba_assets.model_io_manager import PointsModelIOManager
     from nba_assets.models_store import ModelsResource
     from nba_assets.sources.resource import SourcesResource
     from nba_assets.warehouse.io_manager import WarehouseIOManager
@@ -104,17 +105,19 @@ def build_resources(settings: Settings) -> dict[str, object]:
         gcp_project=settings.gcp_project,
         prefix=settings.dataset_prefix,
     )
+    models = ModelsResource(
+        root=str(settings.models_dir),
+        prefix=settings.dataset_prefix,
+        gcs_bucket=settings.gcs_bucket if prod else None,
+        gcs_endpoint=settings.gcs_endpoint,
+        gcp_project=settings.gcp_project,
+    )
     return {
         "warehouse": warehouse,
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
+        "points_model_io_manager": PointsModelIOManager(models=models, warehouse=warehouse),
         "landing": landing,
         "sources": SourcesResource.from_settings(settings),
-        "models": ModelsResource(
-            root=str(settings.models_dir),
-            prefix=settings.dataset_prefix,
-            gcs_bucket=settings.gcs_bucket if prod else None,
-            gcs_endpoint=settings.gcs_endpoint,
-            gcp_project=settings.gcp_project,
-        ),
+        "models": models,
         "reports": ReportsResource(root=str(settings.reports_dir), prefix=settings.dataset_prefix),
     }

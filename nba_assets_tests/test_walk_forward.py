@@ -13,6 +13,7 @@ import pytest
 from nba_assets.defs.predictions.assets import model_id_for, points_model
 from nba_assets.lib import predict
 from nba_assets.lib.features import FEATURE_SET_VERSION, FEATURES_V1
+from nba_assets.model_io_manager import PointsModelIOManager
 from nba_assets.models_store import LocalModelStore, ModelsResource
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, precompute, predictions
@@ -79,10 +80,12 @@ def synthetic_history(
 
 def resources(tmp_path: Path) -> dict[str, object]:
     warehouse = WarehouseResource(backend="duckdb", duckdb_path=str(tmp_path / "wh.duckdb"))
+    models = ModelsResource(root=str(tmp_path / "models"))
     return {
         "warehouse": warehouse,
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
-        "models": ModelsResource(root=str(tmp_path / "models")),
+        "points_model_io_manager": PointsModelIOManager(models=models, warehouse=warehouse),
+        "models": models,
     }
 
 
@@ -219,3 +222,60 @@ def test_weeks_without_games_keep_the_previous_model(tmp_path: Path) -> None:
     assert registry.height == 28
     assert set(registry.get_column("model_id")) == {model_id_for(dt.date(2024, 3, 4))}
     assert (registry["trained_through"] == last_game).all()
+
+
+def test_predictions_load_the_served_models_through_the_io_manager(tmp_path: Path) -> None:
+    from nba_assets.defs.predictions.assets import player_prop_predictions
+
+    start, end = dt.date(2024, 3, 6), dt.date(2024, 3, 12)
+    features, box = synthetic_history(HISTORY_START, end)
+    res = resources(tmp_path)
+    write(res, precompute.ml_feature_store, features)
+    write(res, analytics.player_game_summary, box)
+    assert materialize_range([points_model], res, start, end).success
+
+    # A run of the predictions alone: the models come from the store through the IO manager.
+    assets = [points_model, player_prop_predictions]
+    only_predictions = [player_prop_predictions.key]
+    result = dg.materialize(
+        assets,
+        selection=only_predictions,
+        resources=res,
+        tags={
+            "dagster/asset_partition_range_start": start.isoformat(),
+            "dagster/asset_partition_range_end": end.isoformat(),
+        },
+    )
+    assert result.success
+    warehouse = res["warehouse"]
+    assert isinstance(warehouse, WarehouseResource)
+    got = (
+        warehouse.get()
+        .read(predictions.player_prop_predictions)
+        .filter(pl.col("system_id") == predict.SYSTEM_LIGHTGBM)
+    )
+    store = LocalModelStore(tmp_path / "models")
+    registry = warehouse.get().read(predictions.points_model)
+    served = features.filter(pl.col("game_date") >= start).join(
+        registry.select("game_date", "model_id"), on="game_date"
+    )
+    assert served.get_column("model_id").n_unique() == 2  # the weeks of 03-04 and 03-11
+    direct = pl.concat(
+        part.with_columns(predict_points=predict.predict_points(store.load(str(m)), part))
+        for (m,), part in served.group_by("model_id")
+    )
+    assert got.height == direct.height > 0
+    assert got.sort("game_date", "player_lookup")["predicted_points"].to_list() == pytest.approx(
+        direct.sort("game_date", "player_lookup")["predict_points"].to_list(), abs=0.051
+    )
+
+    # An artifact the registry names but the store lost: the load fails and names it.
+    model_id = served.get_column("model_id")[0]
+    (tmp_path / "models" / f"{model_id}.txt").unlink()
+    with pytest.raises(FileNotFoundError, match=model_id):
+        dg.materialize(
+            assets,
+            selection=only_predictions,
+            resources=res,
+            partition_key=start.isoformat(),
+        )

@@ -3,12 +3,14 @@
 import datetime as dt
 
 import dagster as dg
+import lightgbm as lgb
 import polars as pl
 
 from nba_assets.defs.util import each_date, partition_dates
 from nba_assets.lib import predict
 from nba_assets.lib.features import FEATURE_SET_VERSION, FEATURES_V1
 from nba_assets.lib.lines import POINTS_MARKET, daily_points_lines
+from nba_assets.model_io_manager import PointsModels
 from nba_assets.models_store import ModelMetadata, ModelsResource, ModelStore
 from nba_assets.partitions import game_date_partitions
 from nba_assets.resources import WarehouseResource
@@ -62,17 +64,12 @@ def _same_rows(meta: ModelMetadata, rows: pl.DataFrame) -> bool:
     )
 
 
-def _train(
-    store: ModelStore, rows: pl.DataFrame, boundary: dt.date, serving: pl.DataFrame
-) -> ModelMetadata | None:
-    model = predict.train_points_model(rows, boundary, list(FEATURES_V1), serving=serving)
-    if model is None:
-        return None
-    meta = ModelMetadata(
-        model_id=model_id_for(boundary),
+def _metadata(model: predict.TrainedModel) -> ModelMetadata:
+    return ModelMetadata(
+        model_id=model_id_for(model.boundary),
         system_id=predict.SYSTEM_LIGHTGBM,
         cadence=predict.RETRAIN_CADENCE,
-        boundary=boundary,
+        boundary=model.boundary,
         train_start=model.train_start,
         trained_through=model.trained_through,
         training_rows=model.rows,
@@ -83,8 +80,6 @@ def _train(
         rounds=predict.LIGHTGBM_ROUNDS,
         trained_at=dt.datetime.now(dt.UTC),
     )
-    store.save(model.booster, meta)
-    return meta
 
 
 @dg.asset(
@@ -92,7 +87,7 @@ def _train(
     group_name="predictions",
     partitions_def=game_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    io_manager_key="warehouse_io_manager",
+    io_manager_key="points_model_io_manager",
     deps=[FEATURE_STORE, PLAYER_GAME_SUMMARY],
     kinds={"lightgbm", "polars"},
 )
@@ -101,8 +96,13 @@ def points_model(
     config: PointsModelConfig,
     warehouse: WarehouseResource,
     models: ModelsResource,
-) -> dg.Output:
-    """The LightGBM points model serving each day, retrained weekly on earlier games only."""
+) -> dg.Output[PointsModels]:
+    """The LightGBM points model serving each day, retrained weekly on earlier games only.
+
+    The IO manager stores the boosters (a local folder, or GCS in production) and the registry
+    of which model serves each day; a model already stored for a boundary and trained on the
+    same rows and features is reused rather than trained again.
+    """
     start, end = partition_dates(context)
     boundaries = predict.boundaries_between(start, end, predict.RETRAIN_CADENCE)
     history_end = boundaries[-1] - _DAY
@@ -113,8 +113,8 @@ def points_model(
         analytics.player_game_summary, None, history_end, columns=_ACTUAL_COLUMNS
     )
     store = models.get()
-    served: dict[dt.date, ModelMetadata | None] = {}
-    trained = reused = 0
+    by_boundary: dict[dt.date, ModelMetadata | None] = {}
+    boosters: dict[str, lgb.Booster] = {}
     previous: ModelMetadata | None = None
     for boundary in boundaries:
         rows = predict.training_rows(features, actuals, boundary)
@@ -131,52 +131,36 @@ def points_model(
             meta = previous  # no game since the last boundary (the off-season): same model
         else:
             meta = _reusable(store, model_id_for(boundary), rows, names)
-        if meta is not None:
-            reused += 1
-        else:
-            meta = _train(store, rows, boundary, serving)
-            trained += meta is not None
+        if meta is None and (
+            model := predict.train_points_model(rows, boundary, list(FEATURES_V1), serving=serving)
+        ):
+            meta = _metadata(model)
+            boosters[meta.model_id] = model.booster
         if meta is None:
             context.log.warning(
                 f"no points model from {boundary}: {rows.height} training rows before it,"
                 f" fewer than {predict.MIN_TRAINING_ROWS}; lightgbm_v1 skips the days it serves"
             )
-        served[boundary] = previous = meta
+        by_boundary[boundary] = previous = meta
 
-    records = []
-    for day in each_date(start, end):
-        boundary = predict.cadence_boundary(day, predict.RETRAIN_CADENCE)
-        meta = served[boundary]
-        records.append(
-            {
-                "game_date": day,
-                "system_id": predict.SYSTEM_LIGHTGBM,
-                "model_id": meta.model_id if meta else None,
-                "cadence": predict.RETRAIN_CADENCE,
-                "boundary": meta.boundary if meta else boundary,  # the serving model's cut-off
-                "train_start": meta.train_start if meta else None,
-                "trained_through": meta.trained_through if meta else None,
-                "training_rows": meta.training_rows if meta else 0,
-                "validation_mae": meta.validation_mae if meta else None,
-                "feature_set_version": FEATURE_SET_VERSION,
-                "artifact_uri": store.uri(meta.model_id) if meta else None,
-            }
-        )
-    registry = pl.DataFrame(records, schema=predictions.points_model.schema)
+    served = {
+        day: by_boundary[predict.cadence_boundary(day, predict.RETRAIN_CADENCE)]
+        for day in each_date(start, end)
+    }
+    distinct = {m.model_id: m for m in by_boundary.values() if m is not None}
     summary = "\n".join(
-        f"| {b} | {m.model_id} | {m.trained_through} | {m.training_rows} | "
+        f"| {m.boundary} | {m.model_id} | {m.trained_through} | {m.training_rows} | "
         + (f"{m.validation_mae:.3f} |" if m.validation_mae is not None else "- |")
-        for b, m in served.items()
-        if m is not None
+        for m in distinct.values()
     )
     return dg.Output(
-        registry,
+        PointsModels(served=served, boosters=boosters),
         metadata={
-            "rows": registry.height,
-            "models_trained": trained,
-            "models_reused": reused,
-            "days_without_model": registry.filter(pl.col("model_id").is_null()).height,
+            "models_trained": len(boosters),
+            "models_reused": len(distinct) - len(boosters),
+            "days_without_model": sum(m is None for m in served.values()),
             "cadence": predict.RETRAIN_CADENCE,
+            "feature_set_version": FEATURE_SET_VERSION,
             "models": dg.MetadataValue.md(
                 "| boundary | model | trained through | rows | validation MAE |\n"
                 "|---|---|---|---|---|\n" + summary
@@ -209,28 +193,31 @@ def _past_base(warehouse: WarehouseResource, start: dt.date, end: dt.date) -> pl
     partitions_def=game_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     io_manager_key="warehouse_io_manager",
-    deps=[POINTS_MODEL, FEATURE_STORE, ODDS_PLAYER_PROPS, PLAYER_GAME_SUMMARY],
+    ins={"points_model": dg.AssetIn(POINTS_MODEL)},
+    deps=[FEATURE_STORE, ODDS_PLAYER_PROPS, PLAYER_GAME_SUMMARY],
     kinds={"polars"},
 )
 def player_prop_predictions(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, models: ModelsResource
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, points_model: PointsModels
 ) -> dg.Output:
     """Each expected player's points by every system, against the day's line: OVER/UNDER/PASS."""
     start, end = partition_dates(context)
     wh = warehouse.get()
     features = _read_features(warehouse, start, end)
-    serving = wh.read(predictions.points_model, start, end, columns=["game_date", "model_id"])
-    missing_days = sorted(
-        set(features.get_column("game_date").unique()) - set(serving.get_column("game_date"))
+    serving = pl.DataFrame(
+        {
+            "game_date": list(points_model.served),
+            "model_id": [m.model_id if m else None for m in points_model.served.values()],
+        },
+        schema={"game_date": pl.Date, "model_id": pl.String},
     )
+    missing_days = sorted(set(features.get_column("game_date").unique()) - set(points_model.served))
     if missing_days:
         context.log.warning(
             f"points_model has no row for {len(missing_days)} day(s) from {missing_days[0]}:"
             " lightgbm_v1 skips them and ensemble_v1 is the moving average there"
         )
-    store = models.get()
-    boosters = {m: store.load(m) for m in serving.get_column("model_id").drop_nulls().unique()}
-    base = predict.base_predictions(features, serving, boosters)
+    base = predict.base_predictions(features, serving, points_model.boosters)
 
     # The ensemble weight of day D is learned on graded days before D: those recorded before
     # this run's range, then the days of the range itself (their box scores, if played yet).
