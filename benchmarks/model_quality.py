@@ -7,7 +7,7 @@ python benchmarks/model_quality.py [--json] [--data DIR]
     and the books' median lines, and prints MAE (with the season-to-date average and the
     line on the same player-games), hit rate, picks and ROI. Nothing is tuned here.
 
-python benchmarks/model_quality.py --tune [--parts ma,lightgbm,availability,cadence,...]
+python benchmarks/model_quality.py --tune [--parts ma,lightgbm,availability,stacking,cadence,...]
     Re-runs the rolling-origin validation on 2022-23, 2023-24 and 2024-25 that chose the
     constants in nba_assets/lib/predict.py. It never looks at a 2025-26 game.
 """
@@ -94,6 +94,7 @@ def walk_forward(
     params: dict[str, Any] | None = None,
     rounds: int = predict.LIGHTGBM_ROUNDS,
     max_null_share: float = predict.MAX_NULL_SHARE,
+    feature_names: tuple[str, ...] = predict.MODEL_FEATURES,
 ) -> pl.DataFrame:
     """``days`` (feature rows) plus ``lightgbm``: each day predicted by the model of its
     boundary (``cadence`` None: one model trained before the first day serves them all).
@@ -117,7 +118,7 @@ def walk_forward(
         if part.is_empty():
             continue
         rows = predict.training_rows(tables.store, tables.actuals, boundary)
-        names = predict.model_features(rows, list(FEATURES_V1), part, max_null_share)
+        names = predict.model_features(rows, list(feature_names), part, max_null_share)
         model = predict.train_points_model(
             rows, boundary, names, params=params, rounds=rounds, validation_days=0
         )
@@ -143,7 +144,7 @@ def measure(tables: Tables, start: dt.date = REPORT_START, end: dt.date = REPORT
             pl.col("game_date") >= boundary, pl.col("game_date") < predict.next_boundary(boundary)
         )
         model = predict.train_points_model(
-            rows, boundary, list(FEATURES_V1), validation_days=0, serving=served_rows
+            rows, boundary, list(predict.MODEL_FEATURES), validation_days=0, serving=served_rows
         )
         assert model is not None and model.trained_through < boundary
         boosters[str(boundary)] = model.booster
@@ -270,7 +271,7 @@ def tune_lightgbm(tables: Tables) -> list[tuple]:
             model = predict.train_points_model(
                 rows,
                 first,
-                list(FEATURES_V1),
+                list(predict.MODEL_FEATURES),
                 params=config,
                 rounds=rounds,
                 validation_days=0,
@@ -318,6 +319,35 @@ def tune_availability(tables: Tables) -> None:
             print(
                 f"  {season} {cadence or 'once a season'}: all features {maes[0]:.4f},"
                 f" present in the served rows {maes[1]:.4f}"
+            )
+
+
+SEASON_START_DAYS = 26  # as many days as the reported span, from each season's first game
+
+
+def tune_stacking(tables: Tables) -> None:
+    """LightGBM on the v1 features alone against v1 plus the moving average's prediction:
+    weekly walk-forward on the validation seasons, whole season and its first weeks."""
+    played = _played(tables)
+    for season in WALK_FORWARD_SEASONS:
+        days = played.filter(pl.col("season") == season)
+        first = days.get_column("game_date").min()
+        assert isinstance(first, dt.date)
+        start = pl.col("game_date") < first + dt.timedelta(days=SEASON_START_DAYS)
+        ma = days.with_columns(lightgbm=predict.moving_average_v1(days))
+        for name, names in (
+            ("moving average", None),
+            ("v1 features", FEATURES_V1),
+            ("v1 + moving average", predict.MODEL_FEATURES),
+        ):
+            preds = (
+                ma if names is None else walk_forward(tables, days, "weekly", feature_names=names)
+            )
+            early = preds.filter(start)
+            print(
+                f"  {season} {name:20s} MAE {_mae(preds['lightgbm'], preds['target']):.4f},"
+                f" first {SEASON_START_DAYS} days {_mae(early['lightgbm'], early['target']):.4f}",
+                flush=True,
             )
 
 
@@ -391,7 +421,8 @@ def tune_ensemble(weekly: pl.DataFrame) -> None:
             window_days=window, min_rows=300, prior_weight=0.5, shrink_rows=shrink
         )
         blended = predict.ensemble_v1(base, history, params)["ensemble"]
-        print(f"  least squares, {window:2d} days, shrink {shrink:4d}: {_mae(blended, target):.4f}")
+        mae = _mae(blended, target)
+        print(f"  least absolute error, {window:2d} days, shrink {shrink:4d}: {mae:.4f}")
 
 
 def proxy_line(df: pl.DataFrame) -> pl.Expr:
@@ -526,6 +557,8 @@ def tune(tables: Tables, parts: list[str], data_dir: Path) -> None:
         tune_lightgbm(tables)
     if "availability" in parts:
         tune_availability(tables)
+    if "stacking" in parts:
+        tune_stacking(tables)
     weekly = None
     if "cadence" in parts:
         weekly = tune_cadence(tables)
@@ -565,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--tune", action="store_true")
     parser.add_argument(
-        "--parts", default="ma,lightgbm,availability,cadence,ensemble,market,thresholds"
+        "--parts", default="ma,lightgbm,availability,stacking,cadence,ensemble,market,thresholds"
     )
     args = parser.parse_args(argv)
     began = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -127,6 +128,24 @@ def test_ensemble_weight_ignores_the_day_and_later() -> None:
     )
     assert predict.ensemble_weight(pl.concat([past, poison]), day, params) == pytest.approx(1.0)
     assert predict.ensemble_weight(past.head(5), day, params) == 0.5  # too little history
+
+
+def test_ensemble_weight_minimises_absolute_error() -> None:
+    # LightGBM right on 60 of 100 rows, the moving average on 40: squared error would blend
+    # them 0.6 / 0.4, absolute error (how predictions are graded) follows the median: LightGBM.
+    day = dt.date(2025, 11, 10)
+    params = predict.EnsembleParams(window_days=7, min_rows=10, prior_weight=0.5, shrink_rows=0)
+    past = pl.DataFrame(
+        {
+            "game_date": [day - dt.timedelta(days=1 + i % 5) for i in range(100)],
+            "moving_average": [10.0] * 100,
+            "lightgbm": [20.0] * 100,
+            "actual": [20.0] * 60 + [10.0] * 40,
+        }
+    )
+    assert predict.ensemble_weight(past, day, params) == pytest.approx(1.0)
+    shrunk = dataclasses.replace(params, shrink_rows=100)
+    assert predict.ensemble_weight(past, day, shrunk) == pytest.approx(0.75)
 
 
 def test_predictions_asset_gives_every_system_for_every_player(tmp_path: Path) -> None:

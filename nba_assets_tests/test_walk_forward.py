@@ -279,3 +279,17 @@ def test_predictions_load_the_served_models_through_the_io_manager(tmp_path: Pat
             resources=res,
             partition_key=start.isoformat(),
         )
+
+
+def test_lightgbm_sees_the_moving_average_prediction_of_each_row() -> None:
+    features, box = synthetic_history(HISTORY_START, dt.date(2024, 2, 15))
+    boundary = dt.date(2024, 2, 1)
+    rows = predict.training_rows(features, box, boundary)
+    serving = features.filter(pl.col("game_date") >= boundary)
+    model = predict.train_points_model(rows, boundary, list(predict.MODEL_FEATURES))
+    assert model is not None and predict.MA_FEATURE in model.booster.feature_name()
+    # Serving rows straight from the feature store get the same input the training rows had.
+    assert predict.MA_FEATURE not in serving.columns
+    expected = predict.moving_average_v1(serving)
+    assert predict.model_inputs(serving)[predict.MA_FEATURE].to_list() == expected.to_list()
+    assert predict.predict_points(model.booster, serving).null_count() == 0

@@ -23,6 +23,8 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
+from nba_assets.lib.features import FEATURES_V1
+
 SYSTEM_MOVING_AVERAGE = "moving_average_v1"
 SYSTEM_LIGHTGBM = "lightgbm_v1"
 SYSTEM_ENSEMBLE = "ensemble_v1"
@@ -134,6 +136,15 @@ VALIDATION_DAYS = 14
 # Better in every season and setting, most at a season start, where the served days meet missing
 # values no training row had. (benchmarks/model_quality.py --tune --parts availability)
 MAX_NULL_SHARE = 0.95
+
+# LightGBM's inputs: the feature store's v1 features and the moving average's prediction from
+# them (see model_inputs). Weekly walk-forward MAE, v1 alone against v1 plus the moving average,
+# whole season / its first 26 days: 2023-24 4.4347 / 4.3118 against 4.4322 / 4.2890, 2024-25
+# 4.5217 / 4.4319 against 4.5201 / 4.4143 (the moving average alone: 4.5267 / 4.4274 and
+# 4.6096 / 4.4951). Small over a season, 0.02 in its first weeks, where the averages are thin.
+# (benchmarks/model_quality.py --tune --parts stacking)
+MA_FEATURE = "moving_average_points"
+MODEL_FEATURES: tuple[str, ...] = (*FEATURES_V1, MA_FEATURE)
 AVAILABILITY_DAYS = 28
 
 # Walk-forward MAE over 2023-24 and 2024-25 (every played player-game): one model trained before
@@ -141,12 +152,13 @@ AVAILABILITY_DAYS = 28
 # compared on 2024-11 only: 4.468 against weekly's 4.469 for seven times the training.
 RETRAIN_CADENCE: Cadence = "weekly"
 
-# Same walk-forward predictions: least squares on the last 28 days, shrunk with 500 pseudo-rows,
-# 4.523; other windows (7-21 days) and shrinkage within 0.003; inverse-MAE weights 4.528,
-# a fixed half-half blend 4.528, LightGBM alone 4.529, the moving average alone 4.568.
-# Re-run after LightGBM moved to the L1 objective: LightGBM alone 4.479, this blend 4.487 (no
-# shrinkage 4.486), half-half 4.499: a squared-error blend now pulls a median predictor back
-# toward the moving average and costs 0.008 MAE; left as it is until the blend is re-chosen.
+# Same walk-forward predictions (weekly, 2023-24 and 2024-25, v1 + the moving average): the
+# weight minimising absolute error on the last 28 days, shrunk with 500 pseudo-rows, 4.4783;
+# without shrinkage 4.4771, 7-21 day windows 4.477-4.491; a half-half blend 4.5001, inverse-MAE
+# weights 4.499, LightGBM alone 4.4760, the moving average alone 4.5680. A squared-error weight
+# (as before the L1 objective) pulled a median predictor toward the moving average and cost
+# 0.008; the absolute-error weight costs 0.002 against LightGBM alone, within noise, and keeps
+# a second opinion where the two systems part. (--tune --parts ensemble)
 ENSEMBLE_PARAMS = EnsembleParams(window_days=28, min_rows=300, prior_weight=0.5, shrink_rows=500)
 
 # Points lines exist in the data only for the reported days, so nothing about hit rates can be
@@ -300,8 +312,17 @@ def boundaries_between(
     return sorted({cadence_boundary(start + dt.timedelta(days=i), cadence) for i in range(days)})
 
 
+def model_inputs(features: pl.DataFrame) -> pl.DataFrame:
+    """Feature-store rows plus ``MA_FEATURE``, the moving average's prediction from the same
+    row, so LightGBM learns corrections to it rather than the whole scoring level again."""
+    if features.is_empty() or MA_FEATURE in features.columns:
+        return features
+    return features.with_columns(moving_average_v1(features).alias(MA_FEATURE))
+
+
 def training_rows(features: pl.DataFrame, actuals: pl.DataFrame, boundary: dt.date) -> pl.DataFrame:
-    """Feature-store rows before ``boundary`` joined to the points of players who played.
+    """Feature-store rows before ``boundary`` (with :func:`model_inputs`) joined to the points of
+    players who played.
 
     Args:
         features: feature-store rows (``game_date``, ``player_id`` and the features).
@@ -311,7 +332,9 @@ def training_rows(features: pl.DataFrame, actuals: pl.DataFrame, boundary: dt.da
     played = actuals.filter(pl.col("game_date") < boundary, pl.col("minutes") > 0).select(
         "game_date", "player_id", pl.col("pts").cast(pl.Float64).alias("target")
     )
-    rows = features.filter(pl.col("game_date") < boundary).join(
+    # Model inputs before the join: the moving average compares a day's opponents across every
+    # expected player of the day, as it does when it serves.
+    rows = model_inputs(features.filter(pl.col("game_date") < boundary)).join(
         played, on=["game_date", "player_id"], how="inner"
     )
     return rows.sort("game_date", "player_id")
@@ -345,7 +368,7 @@ def model_features(
         serving: feature-store rows of the days the model will serve (inputs only: features of
             a day are built from games before it), or None.
     """
-    pattern = serving if serving is not None and not serving.is_empty() else None
+    pattern = model_inputs(serving) if serving is not None and not serving.is_empty() else None
     if pattern is None and not rows.is_empty():
         last = rows.get_column("game_date").max()
         assert isinstance(last, dt.date)
@@ -427,7 +450,7 @@ def predict_points(booster: lgb.Booster, features: pl.DataFrame) -> pl.Series:
     names = booster.feature_name()
     if features.is_empty():
         return pl.Series("predicted_points", [], dtype=pl.Float64)
-    matrix = features.select(pl.col(names).cast(pl.Float64)).to_numpy()
+    matrix = model_inputs(features).select(pl.col(names).cast(pl.Float64)).to_numpy()
     predicted = np.clip(np.asarray(booster.predict(matrix), dtype=np.float64), 0.0, None)
     return pl.Series("predicted_points", predicted, dtype=pl.Float64)
 
@@ -437,13 +460,17 @@ def predict_points(booster: lgb.Booster, features: pl.DataFrame) -> pl.Series:
 # --------------------------------------------------------------------------------------------
 
 
+_WEIGHT_GRID = np.linspace(0.0, 1.0, 21)
+
+
 def ensemble_weight(
     history: pl.DataFrame, day: dt.date, params: EnsembleParams = ENSEMBLE_PARAMS
 ) -> float:
     """LightGBM weight for ``day``, learned on graded rows of the window before it.
 
-    The weight minimising squared error of ``w * lightgbm + (1 - w) * moving_average`` on the
-    window (closed form, clipped to 0..1), shrunk toward ``prior_weight``.
+    The weight in 0, 0.05, ..., 1 minimising the absolute error of
+    ``w * lightgbm + (1 - w) * moving_average`` on the window (absolute, as the systems are
+    graded and as LightGBM is trained), shrunk toward ``prior_weight``.
 
     Args:
         history: ``game_date``, ``moving_average``, ``lightgbm``, ``actual`` per graded row;
@@ -463,11 +490,8 @@ def ensemble_weight(
     ma = window.get_column("moving_average").to_numpy()
     diff = window.get_column("lightgbm").to_numpy() - ma
     residual = window.get_column("actual").to_numpy() - ma
-    denominator = float(np.dot(diff, diff))
-    learned = (
-        params.prior_weight if denominator == 0 else float(np.dot(diff, residual)) / denominator
-    )
-    learned = min(1.0, max(0.0, learned))
+    errors = np.abs(residual[None, :] - _WEIGHT_GRID[:, None] * diff[None, :]).mean(axis=1)
+    learned = float(_WEIGHT_GRID[int(np.argmin(errors))])
     n = window.height
     return (n * learned + params.shrink_rows * params.prior_weight) / (n + params.shrink_rows)
 

@@ -8,7 +8,7 @@ import polars as pl
 
 from nba_assets.defs.util import each_date, partition_dates
 from nba_assets.lib import predict
-from nba_assets.lib.features import FEATURE_SET_VERSION, FEATURES_V1
+from nba_assets.lib.features import FEATURE_SET_VERSION
 from nba_assets.lib.lines import POINTS_MARKET, daily_points_lines
 from nba_assets.model_io_manager import PointsModels
 from nba_assets.models_store import ModelMetadata, ModelsResource, ModelStore
@@ -113,6 +113,7 @@ def points_model(
         analytics.player_game_summary, None, history_end, columns=_ACTUAL_COLUMNS
     )
     store = models.get()
+    candidates = list(predict.MODEL_FEATURES)
     by_boundary: dict[dt.date, ModelMetadata | None] = {}
     boosters: dict[str, lgb.Booster] = {}
     previous: ModelMetadata | None = None
@@ -122,7 +123,7 @@ def points_model(
             pl.col("game_date") >= boundary,
             pl.col("game_date") < predict.next_boundary(boundary, predict.RETRAIN_CADENCE),
         )
-        names = predict.model_features(rows, list(FEATURES_V1), serving)
+        names = predict.model_features(rows, candidates, serving)
         if rows.is_empty() or config.retrain:
             meta = None
         elif (
@@ -132,7 +133,7 @@ def points_model(
         else:
             meta = _reusable(store, model_id_for(boundary), rows, names)
         if meta is None and (
-            model := predict.train_points_model(rows, boundary, list(FEATURES_V1), serving=serving)
+            model := predict.train_points_model(rows, boundary, candidates, serving=serving)
         ):
             meta = _metadata(model)
             boosters[meta.model_id] = model.booster
