@@ -51,7 +51,7 @@ class ModelMetadata:
 
 
 class ModelStore(Protocol):
-    """Saves and loads boosters by model id; implementations: local folder (GCS to come)."""
+    """Saves and loads boosters by model id: a local folder, or a GCS bucket (models_store_gcs)."""
 
     def save(self, booster: lgb.Booster, metadata: ModelMetadata) -> str:
         """Store the booster and its metadata under ``metadata.model_id``; returns its URI."""
@@ -125,8 +125,10 @@ class LocalModelStore:
 
 
 class ModelsResource(dg.ConfigurableResource):
-    """The model store the points model is saved to and predictions load from.
+    """Where the points models are stored.
 
+    The points-model IO manager saves and loads boosters through it; the ``points_model`` asset
+    only looks up a stored model it may reuse, and the walk-forward check reads stored metadata.
     A local folder by default, a GCS bucket when one is configured (production). Replays (a
     dataset ``prefix``) keep their models in a sub-folder of that name, apart from the
     production models.
