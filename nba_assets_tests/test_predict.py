@@ -106,26 +106,26 @@ def test_daily_line_is_the_median_across_books_of_the_points_market() -> None:
     assert row["line_source"] == "odds_api"
 
 
+ENSEMBLE_DAY = dt.date(2025, 11, 10)
+ENSEMBLE_PARAMS = predict.EnsembleParams(
+    window_days=7, min_rows=10, prior_weight=0.5, shrink_rows=0
+)
+
+
+def graded(days: list[dt.date], actual: list[float]) -> pl.DataFrame:
+    """Graded rows where the moving average said 10 points and LightGBM 20."""
+    n = len(days)
+    return pl.DataFrame(
+        {"game_date": days, "moving_average": [10.0] * n, "lightgbm": [20.0] * n, "actual": actual}
+    )
+
+
 def test_ensemble_weight_ignores_the_day_and_later() -> None:
-    day = dt.date(2025, 11, 10)
-    params = predict.EnsembleParams(window_days=7, min_rows=10, prior_weight=0.5, shrink_rows=0)
-    past = pl.DataFrame(
-        {
-            "game_date": [day - dt.timedelta(days=1 + i % 5) for i in range(50)],
-            "moving_average": [10.0] * 50,
-            "lightgbm": [20.0] * 50,
-            "actual": [20.0] * 50,  # LightGBM was right every time
-        }
-    )
+    day, params = ENSEMBLE_DAY, ENSEMBLE_PARAMS
+    # LightGBM was right every time before the day, wrong every time from it on.
+    past = graded([day - dt.timedelta(days=1 + i % 5) for i in range(50)], [20.0] * 50)
     assert predict.ensemble_weight(past, day, params) == pytest.approx(1.0)
-    poison = pl.DataFrame(
-        {
-            "game_date": [day + dt.timedelta(days=i % 3) for i in range(500)],
-            "moving_average": [10.0] * 500,
-            "lightgbm": [20.0] * 500,
-            "actual": [10.0] * 500,
-        }
-    )
+    poison = graded([day + dt.timedelta(days=i % 3) for i in range(500)], [10.0] * 500)
     assert predict.ensemble_weight(pl.concat([past, poison]), day, params) == pytest.approx(1.0)
     assert predict.ensemble_weight(past.head(5), day, params) == 0.5  # too little history
 
@@ -133,15 +133,9 @@ def test_ensemble_weight_ignores_the_day_and_later() -> None:
 def test_ensemble_weight_minimises_absolute_error() -> None:
     # LightGBM right on 60 of 100 rows, the moving average on 40: squared error would blend
     # them 0.6 / 0.4, absolute error (how predictions are graded) follows the median: LightGBM.
-    day = dt.date(2025, 11, 10)
-    params = predict.EnsembleParams(window_days=7, min_rows=10, prior_weight=0.5, shrink_rows=0)
-    past = pl.DataFrame(
-        {
-            "game_date": [day - dt.timedelta(days=1 + i % 5) for i in range(100)],
-            "moving_average": [10.0] * 100,
-            "lightgbm": [20.0] * 100,
-            "actual": [20.0] * 60 + [10.0] * 40,
-        }
+    day, params = ENSEMBLE_DAY, ENSEMBLE_PARAMS
+    past = graded(
+        [day - dt.timedelta(days=1 + i % 5) for i in range(100)], [20.0] * 60 + [10.0] * 40
     )
     assert predict.ensemble_weight(past, day, params) == pytest.approx(1.0)
     shrunk = dataclasses.replace(params, shrink_rows=100)

@@ -97,12 +97,28 @@ def write(res: dict[str, object], spec: TableSpec, df: pl.DataFrame) -> None:
     warehouse.get().replace_partitions(spec, df, lo, hi)
 
 
+def seeded(tmp_path: Path, end: dt.date) -> tuple[dict[str, object], pl.DataFrame, pl.DataFrame]:
+    """Resources over a warehouse holding synthetic features and box scores through ``end``."""
+    features, box = synthetic_history(HISTORY_START, end)
+    res = resources(tmp_path)
+    write(res, precompute.ml_feature_store, features)
+    write(res, analytics.player_game_summary, box)
+    return res, features, box
+
+
 def materialize_range(
-    assets: list, res: dict[str, object], start: dt.date, end: dt.date, **config: object
+    assets: list,
+    res: dict[str, object],
+    start: dt.date,
+    end: dt.date,
+    selection: list[dg.AssetKey] | None = None,
+    config: dict[str, object] | None = None,
 ) -> dg.ExecuteInProcessResult:
+    """One single-run backfill of ``start..end``; ``config`` maps op names to their config."""
     run_config = {"ops": {k: {"config": v} for k, v in config.items()}} if config else None
     return dg.materialize(
         assets,
+        selection=selection,
         resources=res,
         run_config=run_config,
         tags={
@@ -157,10 +173,7 @@ def test_a_model_leaves_out_features_missing_from_the_rows_it_serves() -> None:
 
 def test_model_for_day_is_blind_to_that_day_and_later(tmp_path: Path) -> None:
     start, end = dt.date(2024, 3, 6), dt.date(2024, 3, 19)
-    features, box = synthetic_history(HISTORY_START, end)
-    res = resources(tmp_path)
-    write(res, precompute.ml_feature_store, features)
-    write(res, analytics.player_game_summary, box)
+    res, features, box = seeded(tmp_path, end)
 
     assert materialize_range([points_model], res, start, end).success
     warehouse = res["warehouse"]
@@ -184,7 +197,7 @@ def test_model_for_day_is_blind_to_that_day_and_later(tmp_path: Path) -> None:
     poisoned = box.filter(pl.col("game_date") >= boundary).with_columns(pl.col("pts") * 10 + 7)
     write(res, analytics.player_game_summary, poisoned)
     assert materialize_range(
-        [points_model], res, start, end, **{"nba_predictions__points_model": {"retrain": True}}
+        [points_model], res, start, end, config={"nba_predictions__points_model": {"retrain": True}}
     ).success
     after = {m: (tmp_path / "models" / f"{m}.txt").read_text() for m in (served, later)}
     assert after[served] == before[served]
@@ -193,10 +206,7 @@ def test_model_for_day_is_blind_to_that_day_and_later(tmp_path: Path) -> None:
 
 def test_registry_reuses_a_model_trained_on_the_same_rows(tmp_path: Path) -> None:
     day = dt.date(2024, 2, 14)
-    features, box = synthetic_history(HISTORY_START, day)
-    res = resources(tmp_path)
-    write(res, precompute.ml_feature_store, features)
-    write(res, analytics.player_game_summary, box)
+    res, features, box = seeded(tmp_path, day)
     trained = []
     for _ in range(2):
         result = materialize_range([points_model], res, day, day)
@@ -207,10 +217,7 @@ def test_registry_reuses_a_model_trained_on_the_same_rows(tmp_path: Path) -> Non
 
 def test_weeks_without_games_keep_the_previous_model(tmp_path: Path) -> None:
     last_game = dt.date(2024, 3, 1)  # then four weeks without games, as in an off-season
-    features, box = synthetic_history(HISTORY_START, last_game)
-    res = resources(tmp_path)
-    write(res, precompute.ml_feature_store, features)
-    write(res, analytics.player_game_summary, box)
+    res, features, box = seeded(tmp_path, last_game)
 
     result = materialize_range([points_model], res, dt.date(2024, 3, 4), dt.date(2024, 3, 31))
     assert result.success
@@ -228,25 +235,13 @@ def test_predictions_load_the_served_models_through_the_io_manager(tmp_path: Pat
     from nba_assets.defs.predictions.assets import player_prop_predictions
 
     start, end = dt.date(2024, 3, 6), dt.date(2024, 3, 12)
-    features, box = synthetic_history(HISTORY_START, end)
-    res = resources(tmp_path)
-    write(res, precompute.ml_feature_store, features)
-    write(res, analytics.player_game_summary, box)
+    res, features, box = seeded(tmp_path, end)
     assert materialize_range([points_model], res, start, end).success
 
     # A run of the predictions alone: the models come from the store through the IO manager.
     assets = [points_model, player_prop_predictions]
     only_predictions = [player_prop_predictions.key]
-    result = dg.materialize(
-        assets,
-        selection=only_predictions,
-        resources=res,
-        tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
-        },
-    )
-    assert result.success
+    assert materialize_range(assets, res, start, end, selection=only_predictions).success
     warehouse = res["warehouse"]
     assert isinstance(warehouse, WarehouseResource)
     got = (
