@@ -481,6 +481,50 @@ def _rolling_form(actuals: pl.DataFrame, stat: pl.Expr) -> pl.DataFrame:
     ).filter(pl.col("games_played_season") >= 5)
 
 
+def _pra_lines(data_dir: Path) -> pl.DataFrame:
+    """The books' median points+rebounds+assists line per player-game, 2023-24 and 2024-25."""
+    props = pl.read_parquet(data_dir / PRA_LINES).unique()
+    props = with_player_lookup(props, "player_name")
+    props = props.with_columns(
+        player_lookup=apply_aliases(pl.col("player_lookup"), load_aliases()),
+        game_date=pl.col("event_date").str.slice(0, 10).str.to_date(),
+    )
+    return props.group_by("game_date", "player_lookup").agg(line=pl.col("line").median())
+
+
+def tune_market_lightgbm(tables: Tables, data_dir: Path, weekly: pl.DataFrame) -> None:
+    """Whether the LightGBM points model finds edges a real market leaves: its weekly
+    walk-forward points plus the moving average of rebounds+assists, against the books' PRA
+    lines, hit rate of the side the edge points to by |edge|."""
+    form = _rolling_form(tables.actuals, pl.col("reb") + pl.col("ast"))
+    rest = form.select(
+        "game_date", "player_id", "player_lookup", rest=predict.moving_average_v1(form)
+    )
+    pra = tables.actuals.select(
+        "game_date", "player_id", stat=(pl.col("pts") + pl.col("reb") + pl.col("ast")).cast(float)
+    )
+    df = (
+        weekly.select("game_date", "player_id", "lightgbm")
+        .join(rest, on=["game_date", "player_id"])
+        .join(pra, on=["game_date", "player_id"])
+        .join(_pra_lines(data_dir), on=["game_date", "player_lookup"])
+        .with_columns(pred=pl.col("lightgbm") + pl.col("rest"))
+    )
+    edge = pl.col("pred") - pl.col("line")
+    hit = (edge > 0) == (pl.col("stat") > pl.col("line"))
+    decided = df.filter(pl.col("stat") != pl.col("line"))
+    cells = []
+    for min_edge in (1, 2, 3, 4, 6, 8):
+        picks = decided.filter(edge.abs() >= min_edge)
+        rate = picks.select(hit.mean()).item() if picks.height else float("nan")
+        cells.append(f">= {min_edge}: {100 * rate:4.1f}% ({picks.height})")
+    print(
+        f"  LightGBM points + moving-average rebounds+assists, {df.height} PRA player-games:"
+        f" MAE {_mae(df['pred'], df['stat']):.3f} (line {_mae(df['line'], df['stat']):.3f});"
+        " against the line, |edge| " + ", ".join(cells)
+    )
+
+
 def tune_market_check(tables: Tables, data_dir: Path) -> float:
     """How edges of an average-based predictor against a real market turn into hits.
 
@@ -490,13 +534,7 @@ def tune_market_check(tables: Tables, data_dir: Path) -> float:
     against the season-average proxy line. Returns the smallest edge unit whose picks beat
     break-even against the market on at least MIN_PICKS picks (or the largest unit tried).
     """
-    props = pl.read_parquet(data_dir / PRA_LINES).unique()
-    props = with_player_lookup(props, "player_name")
-    props = props.with_columns(
-        player_lookup=apply_aliases(pl.col("player_lookup"), load_aliases()),
-        game_date=pl.col("event_date").str.slice(0, 10).str.to_date(),
-    )
-    lines = props.group_by("game_date", "player_lookup").agg(line=pl.col("line").median())
+    lines = _pra_lines(data_dir)
     pra_form = _rolling_form(tables.actuals, pl.col("pts") + pl.col("reb") + pl.col("ast"))
     pra = pra_form.with_columns(pred=predict.moving_average_v1(pra_form)).join(
         lines, on=["game_date", "player_lookup"]
@@ -562,9 +600,11 @@ def tune(tables: Tables, parts: list[str], data_dir: Path) -> None:
     weekly = None
     if "cadence" in parts:
         weekly = tune_cadence(tables)
-    if {"ensemble", "thresholds"} & set(parts):
+    if {"ensemble", "thresholds", "market_lightgbm"} & set(parts):
         if weekly is None:
             weekly = walk_forward_seasons(tables, predict.RETRAIN_CADENCE)
+        if "market_lightgbm" in parts:
+            tune_market_lightgbm(tables, data_dir, weekly)
         if "ensemble" in parts:
             tune_ensemble(weekly)
         if "thresholds" in parts:
@@ -598,7 +638,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--tune", action="store_true")
     parser.add_argument(
-        "--parts", default="ma,lightgbm,availability,stacking,cadence,ensemble,market,thresholds"
+        "--parts",
+        default="ma,lightgbm,availability,stacking,cadence,ensemble,market,market_lightgbm,"
+        "thresholds",
     )
     args = parser.parse_args(argv)
     began = time.perf_counter()

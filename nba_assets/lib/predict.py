@@ -170,6 +170,10 @@ ENSEMBLE_PARAMS = EnsembleParams(window_days=28, min_rows=300, prior_weight=0.5,
 #   to 1.0 x its MAE, and break-even (52.4%, n >= 200) only from 1.2 x its MAE.
 # So a pick needs |edge| >= 1.2 x the points MAE of those player-games (5.1): 6.1, rounded to 6.
 # Picks are then rare and expected near a coin flip: the market leaves averages no edge.
+# The LightGBM points model (weekly walk-forward) plus the moving average of rebounds+assists,
+# against the same PRA lines (8,689 player-games): 50.6% at |edge| >= 1 (5,903), 51.1% at 2,
+# 50.7% at 3, 50.1% at 4, 52.0% at 6 (627), 51.5% at 8 (272): no lower threshold beats
+# break-even on a real market either. (--tune --parts market,market_lightgbm)
 # min_confidence only keeps picks off players with about five games of history or fewer
 # (confidence did not move hit rates against either line: 49.1-49.7% against the market).
 THRESHOLDS = Thresholds(min_edge=6.0, min_confidence=0.3)
