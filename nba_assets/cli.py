@@ -241,7 +241,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from nba_assets.lib import report
     from nba_assets.resources import build_resources
     from nba_assets.settings import get_settings
-    from nba_assets.tables import predictions
+    from nba_assets.tables import precompute, predictions
 
     if args.prefix is not None:
         _set_env(NBA_DATASET_PREFIX=args.prefix)
@@ -249,12 +249,33 @@ def cmd_report(args: argparse.Namespace) -> int:
     warehouse = build_resources(settings)["warehouse"].get()  # type: ignore[attr-defined]
     accuracy = warehouse.read(predictions.prediction_accuracy, args.start, args.end)
     systems = report.summarize(accuracy)
+    averages = warehouse.read(
+        precompute.ml_feature_store,
+        args.start,
+        args.end,
+        ["game_date", "player_id", "points_avg_season", "points_avg_prev_season"],
+    )
+    reference = report.season_average_reference(accuracy, averages)
     if args.json:
-        print(json.dumps({"start": str(args.start), "end": str(args.end), "systems": systems}))
+        print(
+            json.dumps(
+                {
+                    "start": str(args.start),
+                    "end": str(args.end),
+                    "systems": systems,
+                    "season_average": reference,
+                }
+            )
+        )
         return 0
     where = f"{settings.deployment}, prefix {settings.dataset_prefix!r}"
     print(f"grading {args.start}..{args.end} ({where})")
     print(report.render_table(systems))
+    if reference["player_games"]:
+        print(
+            f"season-to-date average as a predictor, {reference['player_games']} of the graded"
+            f" player-games: MAE {reference['mae']:.3f} (line {reference['line_mae']:.3f})"
+        )
     out_dir = settings.reports_dir / f"{args.start}_{args.end}"
     for path in report.write_plots(accuracy, out_dir):
         print(f"chart: {path}")

@@ -88,3 +88,25 @@ def test_plots_are_written(tmp_path: Path) -> None:
     assert [p.name for p in paths] == ["mae_by_day.png", "calibration.png", "hit_rate_by_edge.png"]
     for path in paths:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_season_average_reference_is_measured_on_the_graded_player_games() -> None:
+    accuracy = _accuracy()
+    graded = accuracy.filter(pl.col("graded")).unique(["game_date", "player_id"])
+    # Player 0 has no average at all (a debut); the others average 12, or 15 from last season.
+    features = graded.select(
+        "game_date",
+        "player_id",
+        points_avg_season=pl.when(pl.col("player_id") % 2 == 1).then(12.0),
+        points_avg_prev_season=pl.when(pl.col("player_id") > 0).then(15.0),
+    )
+    reference = report.season_average_reference(accuracy, features)
+    rows = graded.filter(pl.col("player_id") > 0)
+    average = pl.when(pl.col("player_id") % 2 == 1).then(12.0).otherwise(15.0)
+    expected = rows.select((average - pl.col("actual_points")).abs().mean()).item()
+    line = rows.select((pl.col("line") - pl.col("actual_points")).abs().mean()).item()
+    assert reference["player_games"] == rows.height == graded.height - 2  # player 0, both days
+    assert reference["mae"] == pytest.approx(expected, abs=1e-4)
+    assert reference["line_mae"] == pytest.approx(line, abs=1e-4)
+    empty = report.season_average_reference(accuracy.head(0), features)
+    assert empty == {"player_games": 0, "mae": None, "line_mae": None}

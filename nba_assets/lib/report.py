@@ -45,6 +45,32 @@ def summarize(accuracy: pl.DataFrame) -> list[dict[str, Any]]:
     return [{k: _rounded(row[k]) for k in SUMMARY_KEYS} for row in table.iter_rows(named=True)]
 
 
+def season_average_reference(accuracy: pl.DataFrame, features: pl.DataFrame) -> dict[str, Any]:
+    """The season-to-date average (the previous season's before a player's first game) as a
+    predictor on the graded player-games: ``player_games``, ``mae`` and the line's ``line_mae``
+    on those same player-games; null figures when there is nothing to measure.
+
+    Args:
+        accuracy: ``prediction_accuracy`` rows (any systems; each player-game counts once).
+        features: feature-store rows with ``game_date``, ``player_id``, ``points_avg_season``
+            and ``points_avg_prev_season``.
+    """
+    graded = accuracy.filter(pl.col("graded")).unique(["game_date", "player_id"])
+    average = features.select(
+        "game_date",
+        "player_id",
+        average=pl.coalesce("points_avg_season", "points_avg_prev_season"),
+    )
+    rows = graded.join(average, on=["game_date", "player_id"]).drop_nulls("average")
+    actual = pl.col("actual_points")
+    figures = rows.select(
+        player_games=pl.len(),
+        mae=(pl.col("average") - actual).abs().mean(),
+        line_mae=(pl.col("line") - actual).abs().mean(),
+    )
+    return {k: _rounded(v) for k, v in figures.row(0, named=True).items()}
+
+
 def render_table(summary: list[dict[str, Any]]) -> str:
     """A fixed-width text table of :func:`summarize`'s rows."""
     headers = ("system", "graded", "MAE", "line MAE", "picks", "hit rate", "ROI")
