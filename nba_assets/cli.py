@@ -270,6 +270,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 0
     where = f"{settings.deployment}, prefix {settings.dataset_prefix!r}"
     print(f"grading {args.start}..{args.end} ({where})")
+    if not systems:
+        print(
+            f"no predictions in {_target(settings)} for these days: materialize them"
+            " first (`nba-assets replay --start ... --end ...`, or `nba-assets demo`)"
+        )
+        return 0
     print(report.render_table(systems))
     if reference["player_games"]:
         print(

@@ -110,3 +110,18 @@ def test_season_average_reference_is_measured_on_the_graded_player_games() -> No
     assert reference["line_mae"] == pytest.approx(line, abs=1e-4)
     empty = report.season_average_reference(accuracy.head(0), features)
     assert empty == {"player_games": 0, "mae": None, "line_mae": None}
+
+
+def test_report_of_an_empty_warehouse_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nba_assets import cli
+
+    monkeypatch.setenv("NBA_HOME", str(tmp_path / "home"))
+    assert report.render_table([]).splitlines()[0].split()[:2] == ["system", "graded"]
+    assert cli.main(["report", "--start", "2025-11-01", "--end", "2025-11-02"]) == 0
+    out = capsys.readouterr().out
+    assert "no predictions in" in out and "nba-assets replay" in out
+    assert cli.main(["report", "--start", "2025-11-01", "--end", "2025-11-02", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["systems"] == [] and payload["season_average"]["player_games"] == 0

@@ -96,7 +96,7 @@ def render_table(summary: list[dict[str, Any]]) -> str:
         )
         for r in summary
     ]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(headers)]
     lines = [
         "  ".join(
             h.ljust(w) if i == 0 else h.rjust(w)
