@@ -84,3 +84,49 @@ def test_gcs_model_objects_and_uri(gcs_client: storage.Client) -> None:
     assert store.save(_booster(), _metadata("m1")) == f"gs://{bucket}/test_/m1.txt"
     names = sorted(b.name for b in gcs_client.list_blobs(bucket))
     assert names == ["test_/m1.json", "test_/m1.txt"]
+
+
+@pytest.mark.gcs
+def test_points_model_io_manager_keeps_models_in_the_bucket(
+    tmp_path: Path, gcs_emulator: str, gcs_client: storage.Client
+) -> None:
+    import polars as pl
+
+    from nba_assets.defs.predictions.assets import player_prop_predictions, points_model
+    from nba_assets.lib.predict import SYSTEM_LIGHTGBM
+    from nba_assets.model_io_manager import PointsModelIOManager
+    from nba_assets.models_store import ModelsResource
+    from nba_assets.tables import predictions
+    from nba_assets_tests.test_walk_forward import materialize_range, seeded
+
+    bucket = f"models-{uuid.uuid4().hex[:12]}"
+    gcs_client.create_bucket(bucket)
+    start, end = dt.date(2024, 3, 6), dt.date(2024, 3, 12)
+    res, _, _ = seeded(tmp_path, end)
+    models = ModelsResource(
+        root=str(tmp_path / "local-models"),
+        prefix="test_",
+        gcs_bucket=bucket,
+        gcs_endpoint=gcs_emulator,
+        gcp_project=gcs_client.project,
+    )
+    res["models"] = models
+    res["points_model_io_manager"] = PointsModelIOManager(models=models, warehouse=res["warehouse"])
+
+    assert materialize_range([points_model], res, start, end).success
+    names = sorted(b.name for b in gcs_client.list_blobs(bucket))
+    weeks = ["lightgbm_v1-weekly-20240304", "lightgbm_v1-weekly-20240311"]
+    assert names == sorted(f"models/test/{w}.{ext}" for w in weeks for ext in ("json", "txt"))
+    assert not (tmp_path / "local-models").exists()
+    warehouse = res["warehouse"].get()  # type: ignore[attr-defined]
+    uris = set(warehouse.read(predictions.points_model)["artifact_uri"])
+    assert uris == {f"gs://{bucket}/models/test/{w}.txt" for w in weeks}
+
+    # The predictions alone: the boosters come back from the bucket through the IO manager.
+    assets = [points_model, player_prop_predictions]
+    selection = [player_prop_predictions.key]
+    assert materialize_range(assets, res, start, end, selection=selection).success
+    lightgbm = warehouse.read(predictions.player_prop_predictions).filter(
+        pl.col("system_id") == SYSTEM_LIGHTGBM
+    )
+    assert lightgbm.height > 0 and lightgbm["predicted_points"].null_count() == 0
