@@ -45,13 +45,21 @@ def _asset(spec: TableSpec, deps: list[dg.AssetDep]):
     )
 
 
-def _days(df: pl.DataFrame) -> int:
-    return df.get_column("game_date").n_unique() if df.height else 0
-
-
-def _null_counts(df: pl.DataFrame, columns: list[str]) -> dict[str, int]:
-    counts = df.select(columns).null_count().row(0, named=True)
-    return {f"null_{name}": int(n) for name, n in counts.items()}
+def _output(
+    df: pl.DataFrame, null_columns: list[str], **extra: float | int | str
+) -> dg.Output[pl.DataFrame]:
+    """``df`` with the metadata every phase-4 table shows: rows, days and the nulls of the
+    columns that say most about missing history."""
+    counts = df.select(null_columns).null_count().row(0, named=True)
+    return dg.Output(
+        df,
+        metadata={
+            "rows": df.height,
+            "days": df.get_column("game_date").n_unique() if df.height else 0,
+            **{f"null_{name}": int(n) for name, n in counts.items()},
+            **extra,
+        },
+    )
 
 
 _PLAYER_GAME_COLUMNS = [
@@ -84,14 +92,7 @@ def player_daily_cache(
     players = wh.read(analytics.upcoming_player_game_context, start, end)
     games = wh.read(analytics.player_game_summary, None, end - _DAY, _PLAYER_GAME_COLUMNS)
     df = features.player_daily_cache(players, games)
-    return dg.Output(
-        df,
-        metadata={
-            "rows": df.height,
-            "days": _days(df),
-            **_null_counts(df, ["points_avg_last_10", "points_avg_season", "usage_last_10"]),
-        },
-    )
+    return _output(df, ["points_avg_last_10", "points_avg_season", "usage_last_10"])
 
 
 @_asset(
@@ -110,14 +111,7 @@ def team_defense_profile(
     teams = wh.read(analytics.upcoming_team_game_context, start, end)
     defense = wh.read(analytics.team_defense_game_summary, None, end - _DAY)
     df = features.team_defense_profile(teams, defense)
-    return dg.Output(
-        df,
-        metadata={
-            "rows": df.height,
-            "days": _days(df),
-            **_null_counts(df, ["points_allowed_avg_last_10", "def_rating_last_10"]),
-        },
-    )
+    return _output(df, ["points_allowed_avg_last_10", "def_rating_last_10"])
 
 
 @_asset(
@@ -141,14 +135,7 @@ def player_composite_factors(
         wh.read(precompute.player_daily_cache, start, end),
         wh.read(precompute.team_defense_profile, start, end),
     )
-    return dg.Output(
-        df,
-        metadata={
-            "rows": df.height,
-            "days": _days(df),
-            **_null_counts(df, ["fatigue_score", "rest_advantage", "pace_factor"]),
-        },
-    )
+    return _output(df, ["fatigue_score", "rest_advantage", "pace_factor"])
 
 
 @_asset(
@@ -178,15 +165,12 @@ def ml_feature_store(
         features.team_offense_form(teams, offense),
     )
     quality = df.get_column("feature_quality")
-    return dg.Output(
+    return _output(
         df,
-        metadata={
-            "rows": df.height,
-            "days": _days(df),
-            "feature_set_version": features.FEATURE_SET_VERSION,
-            "mean_feature_quality": float(quality.mean() or 0.0),  # type: ignore[arg-type]
-            "below_50_quality": int((quality < 50).sum()),
-        },
+        [],
+        feature_set_version=features.FEATURE_SET_VERSION,
+        mean_feature_quality=float(quality.mean() or 0.0),  # type: ignore[arg-type]
+        below_50_quality=int((quality < 50).sum()),
     )
 
 
