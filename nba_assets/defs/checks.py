@@ -31,6 +31,22 @@ def sample(df: pl.DataFrame) -> dg.MetadataValue:
     return dg.MetadataValue.json(rows.to_dicts())
 
 
+def failing_rows(
+    start: dt.date | None, end: dt.date | None, failing: pl.DataFrame, label: str, **counts: int
+) -> dg.AssetCheckResult:
+    """Passed when ``failing`` is empty; metadata: the partitions, ``counts``, the number of
+    failing rows under ``label`` and a sample of them."""
+    return dg.AssetCheckResult(
+        passed=failing.is_empty(),
+        metadata={
+            "partitions": where(start, end),
+            **counts,
+            label: failing.height,
+            "sample": sample(failing),
+        },
+    )
+
+
 def table_key(spec: TableSpec) -> dg.AssetKey:
     return dg.AssetKey([spec.dataset, spec.name])
 

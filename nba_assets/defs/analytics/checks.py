@@ -10,7 +10,7 @@ feature; the run's range gives the same coverage without it.)
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.checks import checked_range, key_check, sample, where
+from nba_assets.defs.checks import checked_range, failing_rows, key_check, sample, where
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics as tables
 from nba_assets.tables import raw
@@ -45,15 +45,7 @@ def player_game_summary_ranges(
         ~pl.col("minutes").is_between(0, MAX_MINUTES).fill_null(False)
         | ~pl.col("pts").is_between(0, MAX_POINTS).fill_null(False)
     )
-    return dg.AssetCheckResult(
-        passed=bad.is_empty(),
-        metadata={
-            "partitions": where(start, end),
-            "rows": df.height,
-            "out_of_range": bad.height,
-            "sample": sample(bad),
-        },
-    )
+    return failing_rows(start, end, bad, "out_of_range", rows=df.height)
 
 
 @dg.asset_check(
@@ -71,15 +63,7 @@ def player_game_summary_covers_box_scores(
     box = wh.read(raw.nbac_player_boxscores, start, end, ["game_date", *key, "player_name"])
     summary = wh.read(tables.player_game_summary, start, end, key)
     missing = box.join(summary, on=key, how="anti")
-    return dg.AssetCheckResult(
-        passed=missing.is_empty(),
-        metadata={
-            "partitions": where(start, end),
-            "box_score_rows": box.height,
-            "missing": missing.height,
-            "sample": sample(missing),
-        },
-    )
+    return failing_rows(start, end, missing, "missing", box_score_rows=box.height)
 
 
 @dg.asset_check(

@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.checks import checked_range, key_check, sample, table_key, where
+from nba_assets.defs.checks import checked_range, failing_rows, key_check, table_key
 from nba_assets.lib.predict import OVER, UNDER
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import predictions
@@ -36,15 +36,7 @@ def grading_rules(
         | (pl.col("is_void") & (pl.col("actual_points").is_not_null() | pl.col("graded")))
         | (pl.col("graded") & (pl.col("line").is_null() | pl.col("absolute_error").is_null()))
     )
-    return dg.AssetCheckResult(
-        passed=bad.is_empty(),
-        metadata={
-            "partitions": where(start, end),
-            "rows": df.height,
-            "violations": bad.height,
-            "sample": sample(bad),
-        },
-    )
+    return failing_rows(start, end, bad, "violations", rows=df.height)
 
 
 CHECKS = [

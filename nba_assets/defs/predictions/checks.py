@@ -7,7 +7,7 @@ check is blocking: no prediction is made with a model that saw the day it predic
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.checks import checked_range, key_check, sample, table_key, where
+from nba_assets.defs.checks import checked_range, failing_rows, key_check, sample, table_key, where
 from nba_assets.lib import predict
 from nba_assets.models_store import ModelsResource
 from nba_assets.resources import WarehouseResource
@@ -84,15 +84,7 @@ def predictions_values_valid(
         | ((pl.col("recommendation") == predict.NO_LINE) != pl.col("line").is_null())
         | ((pl.col("edge") - (pl.col("predicted_points") - pl.col("line"))).abs() > 1e-9)
     )
-    return dg.AssetCheckResult(
-        passed=bad.is_empty(),
-        metadata={
-            "partitions": where(start, end),
-            "rows": df.height,
-            "invalid": bad.height,
-            "sample": sample(bad),
-        },
-    )
+    return failing_rows(start, end, bad, "invalid", rows=df.height)
 
 
 CHECKS = [

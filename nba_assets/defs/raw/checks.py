@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.checks import checked_range, key_check, sample, table_key, where
+from nba_assets.defs.checks import checked_range, failing_rows, key_check, table_key
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import raw
 
@@ -24,15 +24,7 @@ def player_box_ranges(
     columns = ["game_date", "game_id", "player_id", "minutes", "pts"]
     df = warehouse.get().read(raw.nbac_player_boxscores, start, end, columns)
     bad = df.filter(~pl.col("minutes").is_between(0, 70) | ~pl.col("pts").is_between(0, 100))
-    return dg.AssetCheckResult(
-        passed=bad.is_empty(),
-        metadata={
-            "partitions": where(start, end),
-            "rows": df.height,
-            "out_of_range": bad.height,
-            "sample": sample(bad),
-        },
-    )
+    return failing_rows(start, end, bad, "out_of_range", rows=df.height)
 
 
 CHECKS = [
