@@ -151,10 +151,8 @@ _PLAYER_DAY = (
     "team_abbr",
     "opponent_team_abbr",
 )
-PLAYER_DAILY_CACHE_COLUMNS = (
-    *_PLAYER_DAY,
-    "season",
-    "last_game_date",
+# The player's own form as of the day: the player_daily_cache columns after its keys.
+CACHE_FEATURES = (
     "games_played_season",
     "points_avg_last_5",
     "points_avg_last_10",
@@ -171,6 +169,7 @@ PLAYER_DAILY_CACHE_COLUMNS = (
     "ft_rate_last_10",
     "ts_pct_last_10",
 )
+PLAYER_DAILY_CACHE_COLUMNS = (*_PLAYER_DAY, "season", "last_game_date", *CACHE_FEATURES)
 PLAYER_COMPOSITE_COLUMNS = (
     *_PLAYER_DAY,
     "fatigue_score",

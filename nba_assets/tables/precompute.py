@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from nba_assets.lib.features import FEATURE_DESCRIPTIONS, FEATURES_V1
+from nba_assets.lib.features import CACHE_FEATURES, FEATURE_DESCRIPTIONS, FEATURES_V1
 from nba_assets.tables.spec import TableSpec
 
 DATASET = "nba_precompute"
@@ -16,23 +16,6 @@ _PLAYER_DAY = {
     "opponent_team_abbr": pl.String(),
 }
 _ONLY_BEFORE = " Uses only games before game_date."
-_CACHE_FEATURES = (
-    "games_played_season",
-    "points_avg_last_5",
-    "points_avg_last_10",
-    "points_avg_season",
-    "points_std_last_10",
-    "points_avg_prev_season",
-    "minutes_avg_last_10",
-    "minutes_change",
-    "points_per_minute_last_10",
-    "usage_last_10",
-    "usage_trend",
-    "recent_trend",
-    "three_pt_rate_last_10",
-    "ft_rate_last_10",
-    "ts_pct_last_10",
-)
 
 player_daily_cache = TableSpec(
     dataset=DATASET,
@@ -42,14 +25,14 @@ player_daily_cache = TableSpec(
         "season": pl.String(),
         "last_game_date": pl.Date(),
         "games_played_season": pl.Int64(),
-        **{c: pl.Float64() for c in _CACHE_FEATURES[1:]},
+        **{c: pl.Float64() for c in CACHE_FEATURES[1:]},
     },
     key=("game_date", "player_id"),
     clustering=("player_lookup", "team_abbr"),
     description="Each expected player's rolling form as of the day." + _ONLY_BEFORE,
     column_descriptions={
         "last_game_date": "the player's last game before game_date, any season",
-        **{c: d for c, d in FEATURE_DESCRIPTIONS.items() if c in _CACHE_FEATURES},
+        **{c: d for c, d in FEATURE_DESCRIPTIONS.items() if c in CACHE_FEATURES},
     },
 )
 
