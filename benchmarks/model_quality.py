@@ -67,7 +67,7 @@ def build_tables(data_dir: Path, end: dt.date = REPORT_END) -> Tables:
     offense = features.team_offense_form(teams, analytics.team_offense_game_summary(team_box))
     store = features.ml_feature_store(players, cache, composite, profile, offense)
     seasons = players.select("game_date", "player_id", "season")
-    store = store.join(seasons, on=["game_date", "player_id"], how="left")
+    store = predict.model_inputs(store.join(seasons, on=["game_date", "player_id"], how="left"))
     actuals = summary.select(
         "game_date", "player_id", "player_lookup", "team_abbr", "minutes", "pts", "reb", "ast",
         "season",

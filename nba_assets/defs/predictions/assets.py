@@ -108,7 +108,8 @@ def points_model(
     history_end = boundaries[-1] - _DAY
     # Through the range's end: each model leaves out the features missing from the rows it will
     # serve (their inputs only; features of a day come from games before it).
-    features = _read_features(warehouse, None, end)
+    # The model inputs once for every boundary's training and serving rows.
+    features = predict.model_inputs(_read_features(warehouse, None, end))
     actuals = warehouse.get().read(
         analytics.player_game_summary, None, history_end, columns=_ACTUAL_COLUMNS
     )
