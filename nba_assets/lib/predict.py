@@ -136,6 +136,7 @@ VALIDATION_DAYS = 14
 # Better in every season and setting, most at a season start, where the served days meet missing
 # values no training row had. (benchmarks/model_quality.py --tune --parts availability)
 MAX_NULL_SHARE = 0.95
+AVAILABILITY_DAYS = 28
 
 # LightGBM's inputs: the feature store's v1 features and the moving average's prediction from
 # them (see model_inputs). Weekly walk-forward MAE, v1 alone against v1 plus the moving average,
@@ -145,7 +146,6 @@ MAX_NULL_SHARE = 0.95
 # (benchmarks/model_quality.py --tune --parts stacking)
 MA_FEATURE = "moving_average_points"
 MODEL_FEATURES: tuple[str, ...] = (*FEATURES_V1, MA_FEATURE)
-AVAILABILITY_DAYS = 28
 
 # Walk-forward MAE over 2023-24 and 2024-25 (every played player-game): one model trained before
 # the season 4.537, monthly retraining 4.531, weekly 4.529 (70 models, about 5 s each). Daily,
