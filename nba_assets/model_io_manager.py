@@ -30,6 +30,16 @@ class PointsModels:
     cadence: predict.Cadence = predict.RETRAIN_CADENCE
     feature_set_version: str = FEATURE_SET_VERSION
 
+    def model_ids(self) -> pl.DataFrame:
+        """``game_date`` and the ``model_id`` serving it (null: none), one row per day."""
+        return pl.DataFrame(
+            {
+                "game_date": list(self.served),
+                "model_id": [m.model_id if m else None for m in self.served.values()],
+            },
+            schema={"game_date": pl.Date, "model_id": pl.String},
+        )
+
     def registry(self, uri: dict[str, str]) -> pl.DataFrame:
         """The ``nba_predictions.points_model`` rows: which model served each day."""
         records = []

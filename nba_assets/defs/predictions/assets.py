@@ -206,13 +206,7 @@ def player_prop_predictions(
     start, end = partition_dates(context)
     wh = warehouse.get()
     features = _read_features(warehouse, start, end)
-    serving = pl.DataFrame(
-        {
-            "game_date": list(points_model.served),
-            "model_id": [m.model_id if m else None for m in points_model.served.values()],
-        },
-        schema={"game_date": pl.Date, "model_id": pl.String},
-    )
+    serving = points_model.model_ids()
     missing_days = sorted(set(features.get_column("game_date").unique()) - set(points_model.served))
     if missing_days:
         context.log.warning(
