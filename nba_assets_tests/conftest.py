@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from google.api_core.client_options import ClientOptions
@@ -25,17 +27,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "gcs: needs the GCS emulator (started by a fixture)")
 
 
-@pytest.fixture(scope="session")
-def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The endpoint URL of a `local-bigquery` emulator running for the whole test session."""
+def _serve(start: Callable[[Path], Any], folder: Path) -> Iterator[str]:
+    """Start an emulator with ``start(folder)``, yield its endpoint, stop it afterwards."""
     try:
-        emulator = start_bigquery_emulator(tmp_path_factory.mktemp("bigquery-emulator"))
+        emulator = start(folder)
     except EmulatorNotInstalledError as exc:
         pytest.fail(str(exc), pytrace=False)
     try:
         yield emulator.endpoint
     finally:
         emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The endpoint URL of a `local-bigquery` emulator running for the whole test session."""
+    yield from _serve(start_bigquery_emulator, tmp_path_factory.mktemp("bigquery-emulator"))
 
 
 @pytest.fixture(scope="session")
@@ -51,14 +58,7 @@ def bq_client(bigquery_emulator: str) -> bigquery.Client:
 @pytest.fixture(scope="session")
 def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The endpoint URL of a GCS emulator running for the whole test session."""
-    try:
-        emulator = start_gcs_emulator(tmp_path_factory.mktemp("gcs-emulator"))
-    except EmulatorNotInstalledError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield emulator.endpoint
-    finally:
-        emulator.stop()
+    yield from _serve(start_gcs_emulator, tmp_path_factory.mktemp("gcs-emulator"))
 
 
 @pytest.fixture(scope="session")
