@@ -140,8 +140,8 @@ AVAILABILITY_DAYS = 28
 
 # LightGBM's inputs: the feature store's v1 features and the moving average's prediction from
 # them (see model_inputs). Weekly walk-forward MAE, v1 alone against v1 plus the moving average,
-# whole season / its first 26 days: 2023-24 4.4347 / 4.3118 against 4.4322 / 4.2890, 2024-25
-# 4.5217 / 4.4319 against 4.5201 / 4.4143 (the moving average alone: 4.5267 / 4.4274 and
+# whole season / its first 26 days: 2023-24 4.4347 / 4.3118 against 4.4320 / 4.2891, 2024-25
+# 4.5217 / 4.4319 against 4.5193 / 4.4128 (the moving average alone: 4.5267 / 4.4274 and
 # 4.6096 / 4.4951). Small over a season, 0.02 in its first weeks, where the averages are thin.
 # (benchmarks/model_quality.py --tune --parts stacking)
 MA_FEATURE = "moving_average_points"
@@ -153,9 +153,9 @@ MODEL_FEATURES: tuple[str, ...] = (*FEATURES_V1, MA_FEATURE)
 RETRAIN_CADENCE: Cadence = "weekly"
 
 # Same walk-forward predictions (weekly, 2023-24 and 2024-25, v1 + the moving average): the
-# weight minimising absolute error on the last 28 days, shrunk with 500 pseudo-rows, 4.4783;
-# without shrinkage 4.4771, 7-21 day windows 4.477-4.491; a half-half blend 4.5001, inverse-MAE
-# weights 4.499, LightGBM alone 4.4760, the moving average alone 4.5680. A squared-error weight
+# weight minimising absolute error on the last 28 days, shrunk with 500 pseudo-rows, 4.4779;
+# without shrinkage 4.4767, 7-21 day windows 4.477-4.491; a half-half blend 4.4999, inverse-MAE
+# weights 4.499, LightGBM alone 4.4755, the moving average alone 4.5680. A squared-error weight
 # (as before the L1 objective) pulled a median predictor toward the moving average and cost
 # 0.008; the absolute-error weight costs 0.002 against LightGBM alone, within noise, and keeps
 # a second opinion where the two systems part. (--tune --parts ensemble)
@@ -171,8 +171,8 @@ ENSEMBLE_PARAMS = EnsembleParams(window_days=28, min_rows=300, prior_weight=0.5,
 # So a pick needs |edge| >= 1.2 x the points MAE of those player-games (5.1): 6.1, rounded to 6.
 # Picks are then rare and expected near a coin flip: the market leaves averages no edge.
 # The LightGBM points model (weekly walk-forward) plus the moving average of rebounds+assists,
-# against the same PRA lines (8,689 player-games): 50.6% at |edge| >= 1 (5,903), 51.1% at 2,
-# 50.7% at 3, 50.1% at 4, 52.0% at 6 (627), 51.5% at 8 (272): no lower threshold beats
+# against the same PRA lines (8,689 player-games): 50.6% at |edge| >= 1 (5,904), 51.1% at 2,
+# 50.8% at 3, 50.2% at 4, 52.0% at 6 (627), 51.5% at 8 (272): no lower threshold beats
 # break-even on a real market either. (--tune --parts market,market_lightgbm)
 # min_confidence only keeps picks off players with about five games of history or fewer
 # (confidence did not move hit rates against either line: 49.1-49.7% against the market).
