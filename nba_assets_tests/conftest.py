@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -86,3 +87,14 @@ def _restore_environment() -> Iterator[None]:
     os.environ.clear()
     os.environ.update(saved)
     get_settings.cache_clear()
+
+
+# In-process Dagster runs install their own SIGINT / SIGTERM handlers and can leave them behind;
+# each test gets the handlers it started with back, so one test's run cannot change how a later
+# test's child processes or pytest's own shutdown react to signals.
+@pytest.fixture(autouse=True)
+def _restore_signal_handlers() -> Iterator[None]:
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import datetime as dt
-import multiprocessing
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from nba_assets.warehouse.bigquery import (
     make_client,
 )
 from nba_assets.warehouse.duckdb import DuckDBWarehouse
+from nba_assets_tests.processes import run_in_processes
 
 # A small table of every column type the specs use; clustered like the predictions tables.
 SCORES = TableSpec(
@@ -236,20 +236,21 @@ def test_concurrent_writers_to_one_table_all_land(backend: Backend) -> None:
     same_rows(wh.read(SCORES), pl.concat([rows(SCORES, day) for day in days]), SCORES)
 
 
-def _write_day_in_another_process(path: str, prefix: str, day: dt.date) -> int:
+def _write_day_in_another_process(path: str, prefix: str, day: dt.date) -> None:
     warehouse = DuckDBWarehouse(Path(path), prefix=prefix)
-    return warehouse.replace_partitions(SCORES, rows(SCORES, day), day, day)
+    written = warehouse.replace_partitions(SCORES, rows(SCORES, day), day, day)
+    if written != 3:
+        raise SystemExit(f"wrote {written} rows, expected 3")
 
 
 def test_duckdb_writers_in_two_processes_all_land(tmp_path: Path) -> None:
     wh = DuckDBWarehouse(tmp_path / "warehouse.duckdb", prefix="test_")
     wh.ensure_tables([SCORES])
     days = [DAY1, DAY2]
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        written = pool.starmap(
-            _write_day_in_another_process, [(str(wh.path), wh.prefix, day) for day in days]
-        )
-    assert written == [3, 3]
+    exit_codes = run_in_processes(
+        _write_day_in_another_process, [(str(wh.path), wh.prefix, day) for day in days]
+    )
+    assert exit_codes == [0, 0]
     same_rows(wh.read(SCORES), pl.concat([rows(SCORES, day) for day in days]), SCORES)
 
 
