@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         return self.home / "reports"
 
     @property
+    def run_failure_log(self) -> Path:
+        """Failed runs and their step errors, one JSON object a line (the run-failure sensor)."""
+        return self.home / "logs" / "run_failures.jsonl"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 

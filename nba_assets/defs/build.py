@@ -38,14 +38,16 @@ def check_modules() -> list[ModuleType]:
     return [raw, analytics, precompute, predictions, grading]
 
 
+def _executor(executor: str) -> dg.ExecutorDefinition:
+    return dg.multiprocess_executor if executor == "multiprocess" else dg.in_process_executor
+
+
 def all_assets_job(executor: str) -> UnresolvedAssetJobDefinition:
     """Every phase for a day or a range of days, as one run."""
     return dg.define_asset_job(
         ALL_ASSETS_JOB,
         selection=dg.AssetSelection.all(),
-        executor_def=dg.multiprocess_executor
-        if executor == "multiprocess"
-        else dg.in_process_executor,
+        executor_def=_executor(executor),
         description="Scrape, parse, analyse, predict and grade the selected game days.",
     )
 
@@ -55,9 +57,7 @@ def history_job(executor: str) -> UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         HISTORY_JOB,
         selection=dg.AssetSelection.groups(*HISTORY_GROUPS),
-        executor_def=dg.multiprocess_executor
-        if executor == "multiprocess"
-        else dg.in_process_executor,
+        executor_def=_executor(executor),
         description="Scrape, parse, analyse and build features for past days (no predictions).",
     )
 
@@ -66,14 +66,21 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     assets = [a for m in phase_modules() for a in m.ASSETS]
     checks = [c for m in check_modules() for c in m.CHECKS]
     job = all_assets_job(settings.executor)
-    fresh_checks, fresh_sensor = automation.freshness({a.key for a in assets})
+    fresh_checks, fresh_schedule = automation.freshness({a.key for a in assets})
     return dg.Definitions(
         assets=assets,
         asset_checks=[*checks, *fresh_checks],
         jobs=[job, history_job(settings.executor)],
-        schedules=[automation.morning_schedule(job), automation.overnight_schedule(job)],
-        sensors=[fresh_sensor],
+        schedules=[
+            automation.morning_schedule(job),
+            automation.overnight_schedule(job),
+            fresh_schedule,
+        ],
+        sensors=[automation.run_failure_log(settings.run_failure_log)],
         resources=build_resources(settings),
+        # Runs and backfills launched from the UI use the code location's executor: a process
+        # per step costs about 3 s here, more than most steps (2-day backfill: 136 s vs 7 s).
+        executor=_executor(settings.executor),
     )
 
 
