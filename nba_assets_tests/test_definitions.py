@@ -13,7 +13,7 @@ def test_definitions_load_with_every_phase() -> None:
     definitions = defs()
     graph = definitions.resolve_asset_graph()
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
-    assert {"scrape", "raw"} <= groups
+    assert groups == {"scrape", "raw", "analytics", "precompute", "predictions", "grading"}
     assert definitions.resolve_job_def(ALL_ASSETS_JOB) is not None
     assert definitions.resolve_job_def(HISTORY_JOB) is not None
     names = {s.name for s in definitions.schedules or []}
