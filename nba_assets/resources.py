@@ -9,6 +9,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from nba_assets.landing import LandingZone, LocalLandingZone
+from nba_assets.reports.store import ReportsResource
 from nba_assets.settings import Settings
 from nba_assets.warehouse.base import Warehouse
 
@@ -78,7 +79,6 @@ class LandingResource(dg.ConfigurableResource):
 
 def build_resources(settings: Settings) -> dict[str, object]:
     """Every resource the definitions need, for the deployment ``settings`` describe."""
-    from nba_assets.defs.grading.assets import ReportsResource
     from nba_assets.model_io_manager import PointsModelIOManager
     from nba_assets.models_store import ModelsResource
     from nba_assets.sources.resource import SourcesResource
@@ -119,5 +119,11 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "landing": landing,
         "sources": SourcesResource.from_settings(settings),
         "models": models,
-        "reports": ReportsResource(root=str(settings.reports_dir), prefix=settings.dataset_prefix),
+        "reports": ReportsResource(
+            root=str(settings.reports_dir),
+            prefix=settings.dataset_prefix,
+            gcs_bucket=settings.gcs_bucket if prod else None,
+            gcs_endpoint=settings.gcs_endpoint,
+            gcp_project=settings.gcp_project,
+        ),
     }

@@ -9,13 +9,13 @@ import polars as pl
 import pytest
 
 from nba_assets.defs.grading.assets import (
-    ReportsResource,
     prediction_accuracy,
     system_daily_performance,
 )
 from nba_assets.defs.grading.checks import CHECKS
 from nba_assets.lib import grading
 from nba_assets.lib.predict import NO_LINE, OVER, PASS, UNDER
+from nba_assets.reports.store import ReportsResource
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, predictions
 from nba_assets_tests.test_walk_forward import fill_spec, materialize_range, resources, write
@@ -200,4 +200,6 @@ def test_grading_assets_write_tables_pictures_and_pass_their_checks(tmp_path: Pa
     (event,) = result.asset_materializations_for_node("nba_predictions__system_daily_performance")
     for name in ("mae_by_day", "calibration", "hit_rate_by_edge"):
         assert Path(str(event.metadata[name].value)).exists()
-    assert "data:image/png;base64," in str(event.metadata["plots"].value)
+        assert Path(str(event.metadata[name].value)).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # Linked, never inlined: the event log must not carry the pictures.
+    assert all("base64" not in str(value.value) for value in event.metadata.values())

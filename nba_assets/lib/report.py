@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -114,13 +115,14 @@ def render_table(summary: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def _png(fig: Figure) -> bytes:
     fig.tight_layout()
-    fig.savefig(path, dpi=110, format="png")
-    return path
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=110, format="png")
+    return buffer.getvalue()
 
 
-def _mae_over_time(accuracy: pl.DataFrame, path: Path) -> Path:
+def _mae_over_time(accuracy: pl.DataFrame) -> bytes:
     daily = performance(accuracy, ["game_date", "system_id"]).filter(pl.col("graded") > 0)
     fig = Figure(figsize=(8, 4))
     ax = fig.add_subplot()
@@ -132,10 +134,10 @@ def _mae_over_time(accuracy: pl.DataFrame, path: Path) -> Path:
     ax.set(title="MAE per day (played player-games with a line)", ylabel="points")
     ax.legend(fontsize=8)
     fig.autofmt_xdate()
-    return _save(fig, path)
+    return _png(fig)
 
 
-def _calibration(accuracy: pl.DataFrame, path: Path) -> Path:
+def _calibration(accuracy: pl.DataFrame) -> bytes:
     played = accuracy.filter(pl.col("actual_points").is_not_null())
     binned = (
         played.with_columns(bin=(pl.col("predicted_points") / 2.5).floor() * 2.5 + 1.25)
@@ -155,7 +157,7 @@ def _calibration(accuracy: pl.DataFrame, path: Path) -> Path:
         title="Calibration", xlabel="predicted points (bins of 2.5)", ylabel="mean actual points"
     )
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _png(fig)
 
 
 def _edge_labels() -> list[str]:
@@ -187,7 +189,7 @@ def edge_buckets(accuracy: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _hit_rate_by_edge(accuracy: pl.DataFrame, path: Path) -> Path:
+def _hit_rate_by_edge(accuracy: pl.DataFrame) -> bytes:
     buckets = edge_buckets(accuracy)
     systems = buckets.get_column("system_id").unique().sort().to_list()
     labels = _edge_labels()
@@ -204,15 +206,24 @@ def _hit_rate_by_edge(accuracy: pl.DataFrame, path: Path) -> Path:
     ax.set(title="Hit rate by |edge| over the line", xlabel="|predicted - line|", ylabel="hit rate")
     ax.set_ylim(0.3, 0.8)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _png(fig)
+
+
+def render_plots(accuracy: pl.DataFrame) -> dict[str, bytes]:
+    """MAE per system over time, calibration and hit rate by edge, as PNG bytes by file name."""
+    return {
+        "mae_by_day.png": _mae_over_time(accuracy),
+        "calibration.png": _calibration(accuracy),
+        "hit_rate_by_edge.png": _hit_rate_by_edge(accuracy),
+    }
 
 
 def write_plots(accuracy: pl.DataFrame, out_dir: Path) -> list[Path]:
-    """MAE per system over time, calibration and hit rate by edge, as PNG files in ``out_dir``."""
+    """The charts of :func:`render_plots` as PNG files in ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [
-        _mae_over_time(accuracy, out_dir / "mae_by_day.png"),
-        _calibration(accuracy, out_dir / "calibration.png"),
-        _hit_rate_by_edge(accuracy, out_dir / "hit_rate_by_edge.png"),
-    ]
+    paths = []
+    for name, body in render_plots(accuracy).items():
+        (out_dir / name).write_bytes(body)
+        paths.append(out_dir / name)
+    return paths

@@ -1,6 +1,5 @@
 """Phase 6: grade every prediction once the games are played, and each system's day."""
 
-import base64
 from pathlib import Path
 
 import dagster as dg
@@ -9,6 +8,7 @@ import polars as pl
 from nba_assets.defs.util import partition_dates
 from nba_assets.lib import grading, report
 from nba_assets.partitions import game_date_partitions
+from nba_assets.reports.store import ReportsResource
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, predictions
 
@@ -17,17 +17,6 @@ PLAYER_PROP_PREDICTIONS = dg.AssetKey(
 )
 PREDICTION_ACCURACY = dg.AssetKey([predictions.DATASET, predictions.prediction_accuracy.name])
 PLAYER_GAME_SUMMARY = dg.AssetKey([analytics.DATASET, analytics.player_game_summary.name])
-
-
-class ReportsResource(dg.ConfigurableResource):
-    """The folder the grading pictures are written to (one sub-folder per dataset prefix)."""
-
-    root: str
-    prefix: str = ""
-
-    def folder(self, name: str) -> Path:
-        root = Path(self.root)
-        return (root / self.prefix.rstrip("_") if self.prefix else root) / name
 
 
 @dg.asset(
@@ -86,16 +75,15 @@ def system_daily_performance(
         "summary": dg.MetadataValue.md(f"```\n{report.render_table(summary)}\n```"),
     }
     if not accuracy.is_empty():
-        paths = report.write_plots(accuracy, reports.folder(f"grading_{start}_{end}"))
-        for path in paths:
-            metadata[path.stem] = dg.MetadataValue.path(str(path))
-        # Inline, so the UI shows the pictures wherever the files are.
-        metadata["plots"] = dg.MetadataValue.md(
-            "\n\n".join(
-                f"![{p.stem}](data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()})"
-                for p in paths
+        # Linked, not inlined: the event log keeps where each chart is, not the picture.
+        folder = f"grading_{start}_{end}"
+        for name, body in report.render_plots(accuracy).items():
+            where = reports.write(folder, name, body)
+            metadata[Path(name).stem] = (
+                dg.MetadataValue.url(where)
+                if where.startswith("gs://")
+                else dg.MetadataValue.path(where)
             )
-        )
     return dg.Output(df, metadata=metadata)
 
 
