@@ -1,7 +1,9 @@
 """The code location loads, with every phase's group and the automation the team relies on."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
 
@@ -25,19 +27,15 @@ def test_definitions_load_with_every_phase() -> None:
             assert node.backfill_policy == dg.BackfillPolicy.single_run(), key
 
 
-def test_dagster_cli_validates_the_code_location() -> None:
+def test_dg_checks_the_code_location() -> None:
+    venv = Path(sys.executable).parent.parent
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dagster",
-            "definitions",
-            "validate",
-            "-m",
-            "nba_assets.definitions",
-        ],
+        [str(venv / "bin" / "dg"), "check", "defs"],
         capture_output=True,
         text=True,
         timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "VIRTUAL_ENV": str(venv)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "All definitions loaded successfully." in result.stdout + result.stderr
