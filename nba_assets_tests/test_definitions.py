@@ -8,7 +8,9 @@ from pathlib import Path
 import dagster as dg
 
 from nba_assets.definitions import defs
-from nba_assets.defs.build import ALL_ASSETS_JOB, HISTORY_JOB
+from nba_assets.defs.build import ALL_ASSETS_JOB, HISTORY_JOB, build_definitions
+from nba_assets.settings import Settings
+from nba_assets.tables import all_tables
 
 
 def test_definitions_load_with_every_phase() -> None:
@@ -39,3 +41,29 @@ def test_dg_checks_the_code_location() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All definitions loaded successfully." in result.stdout + result.stderr
+
+
+def test_every_table_asset_shows_its_spec_in_the_catalog(tmp_path: Path) -> None:
+    for settings, kind, table_name in (
+        (Settings(home=tmp_path, dataset_prefix="test_"), "duckdb", "test_{}"),
+        (
+            Settings(home=tmp_path, deployment="prod", gcp_project="proj", dataset_prefix="test_"),
+            "bigquery",
+            "proj.test_{}",
+        ),
+    ):
+        graph = build_definitions(settings).resolve_asset_graph()
+        tables = [s for s in all_tables() if s.dataset != "nba_raw"]  # raw: next commit
+        assert tables
+        for spec in tables:
+            node = graph.get(dg.AssetKey([spec.dataset, spec.name]))
+            assert node.group_name is not None
+            assert node.description == spec.description
+            assert node.metadata["dagster/table_name"] == table_name.format(spec.qualified_name())
+            schema = node.metadata["dagster/column_schema"]
+            assert [(c.name, c.type) for c in schema.columns] == [
+                (name, str(dtype)) for name, dtype in spec.columns.items()
+            ]
+            described = {c.name: c.description for c in schema.columns if c.description}
+            assert described == spec.column_descriptions
+            assert {kind, "polars"} <= node.kinds

@@ -198,6 +198,7 @@ def test_grading_assets_write_tables_pictures_and_pass_their_checks(tmp_path: Pa
     (day,) = warehouse.get().read(predictions.system_daily_performance).iter_rows(named=True)
     assert (day["predictions"], day["voids"], day["picks"], day["hits"]) == (5, 1, 2, 2)
     (event,) = result.asset_materializations_for_node("nba_predictions__system_daily_performance")
+    assert event.metadata["dagster/row_count"].value == 1
     for name in ("mae_by_day", "calibration", "hit_rate_by_edge"):
         assert Path(str(event.metadata[name].value)).exists()
         assert Path(str(event.metadata[name].value)).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -7,9 +7,11 @@ from types import ModuleType
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from nba_assets.defs import automation
+from nba_assets.defs import automation, table_asset
+from nba_assets.defs.table_asset import asset_key
 from nba_assets.resources import build_resources
 from nba_assets.settings import Settings, get_settings
+from nba_assets.tables import all_tables
 
 ALL_ASSETS_JOB = "nba_all_phases"
 HISTORY_JOB = "nba_history"
@@ -62,8 +64,22 @@ def history_job(executor: str) -> UnresolvedAssetJobDefinition:
     )
 
 
+def _table_names(settings: Settings) -> dict[dg.AssetKey, str]:
+    """Where each table lives in this deployment, as ``dagster/table_name`` shows it."""
+    prefix = settings.dataset_prefix
+    if settings.deployment == "prod":
+        return {
+            asset_key(s): f"{settings.gcp_project}.{s.qualified_name(prefix)}" for s in all_tables()
+        }
+    return {asset_key(s): s.qualified_name(prefix) for s in all_tables()}
+
+
 def build_definitions(settings: Settings) -> dg.Definitions:
-    assets = [a for m in phase_modules() for a in m.ASSETS]
+    storage = "bigquery" if settings.deployment == "prod" else "duckdb"
+    names = _table_names(settings)
+    assets = [
+        table_asset.with_storage(a, storage, names) for m in phase_modules() for a in m.ASSETS
+    ]
     checks = [c for m in check_modules() for c in m.CHECKS]
     job = all_assets_job(settings.executor)
     fresh_checks, fresh_schedule = automation.freshness({a.key for a in assets})

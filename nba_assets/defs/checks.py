@@ -5,6 +5,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
+from nba_assets.defs.table_asset import asset_key
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables.spec import TableSpec
 
@@ -47,15 +48,11 @@ def failing_rows(
     )
 
 
-def table_key(spec: TableSpec) -> dg.AssetKey:
-    return dg.AssetKey([spec.dataset, spec.name])
-
-
 def key_check(spec: TableSpec, name: str, blocking: bool) -> dg.AssetChecksDefinition:
     """A check that the table's key is never null and unique over the checked partitions."""
 
     @dg.asset_check(
-        asset=table_key(spec),
+        asset=asset_key(spec),
         name=name,
         blocking=blocking,
         description=f"Key {', '.join(spec.key)} is never null and unique.",

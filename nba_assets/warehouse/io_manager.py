@@ -41,13 +41,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         start, end = _date_range(context.asset_partition_keys)
         warehouse = self.warehouse.get()
         rows = warehouse.replace_partitions(spec, obj, start, end)
-        context.add_output_metadata(
-            {
-                "table": spec.qualified_name(warehouse.prefix),
-                "rows": rows,
-                "partitions": f"{start}..{end}",
-            }
-        )
+        context.add_output_metadata({"dagster/row_count": rows, "partitions": f"{start}..{end}"})
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         spec = _spec(context.asset_key)

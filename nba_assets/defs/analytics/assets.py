@@ -5,33 +5,15 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
+from nba_assets.defs.table_asset import table_asset
 from nba_assets.defs.util import partition_dates
 from nba_assets.lib import analytics
-from nba_assets.partitions import game_date_partitions
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics as tables
 from nba_assets.tables import raw
 
 GROUP = "analytics"
 _DAY = dt.timedelta(days=1)
-
-
-def _key(spec) -> dg.AssetKey:
-    return dg.AssetKey([spec.dataset, spec.name])
-
-
-def _asset(spec, deps: list, **kwargs):
-    """The decorator every phase-3 table asset shares."""
-    return dg.asset(
-        key=_key(spec),
-        group_name=GROUP,
-        partitions_def=game_date_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        io_manager_key="warehouse_io_manager",
-        deps=[_key(d) for d in deps],
-        kinds={"polars"},
-        **kwargs,
-    )
 
 
 def _days(df: pl.DataFrame) -> int:
@@ -43,8 +25,9 @@ def _count(flags: pl.Series) -> int:
     return int(flags.sum())
 
 
-@_asset(
+@table_asset(
     tables.player_game_summary,
+    group=GROUP,
     deps=[raw.nbac_player_boxscores, raw.nbac_team_boxscores, raw.odds_player_props],
 )
 def player_game_summary(
@@ -61,7 +44,6 @@ def player_game_summary(
     return dg.Output(
         df,
         metadata={
-            "rows": df.height,
             "days": _days(df),
             "with_line": _count(df.get_column("points_line").is_not_null()),
             "with_shooting_box": _count(df.get_column("ts_pct").is_not_null()),
@@ -73,14 +55,13 @@ def _team_output(df: pl.DataFrame) -> dg.Output[pl.DataFrame]:
     return dg.Output(
         df,
         metadata={
-            "rows": df.height,
             "days": _days(df),
             "with_possessions": _count(df.get_column("game_possessions").is_not_null()),
         },
     )
 
 
-@_asset(tables.team_offense_game_summary, deps=[raw.nbac_team_boxscores])
+@table_asset(tables.team_offense_game_summary, group=GROUP, deps=[raw.nbac_team_boxscores])
 def team_offense_game_summary(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.Output[pl.DataFrame]:
@@ -90,7 +71,7 @@ def team_offense_game_summary(
     return _team_output(analytics.team_offense_game_summary(team_box))
 
 
-@_asset(tables.team_defense_game_summary, deps=[raw.nbac_team_boxscores])
+@table_asset(tables.team_defense_game_summary, group=GROUP, deps=[raw.nbac_team_boxscores])
 def team_defense_game_summary(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.Output[pl.DataFrame]:
@@ -112,7 +93,7 @@ _SCHEDULE_COLUMNS = [
 ]
 
 
-@_asset(tables.upcoming_team_game_context, deps=[raw.nbac_schedule])
+@table_asset(tables.upcoming_team_game_context, group=GROUP, deps=[raw.nbac_schedule])
 def upcoming_team_game_context(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.Output[pl.DataFrame]:
@@ -124,7 +105,6 @@ def upcoming_team_game_context(
     return dg.Output(
         df,
         metadata={
-            "rows": df.height,
             "days": _days(df),
             "back_to_backs": _count(df.get_column("back_to_back")),
         },
@@ -143,8 +123,9 @@ _BOX_HISTORY_COLUMNS = [
 ]
 
 
-@_asset(
+@table_asset(
     tables.upcoming_player_game_context,
+    group=GROUP,
     deps=[
         tables.upcoming_team_game_context,
         raw.nbac_player_list,
@@ -175,7 +156,6 @@ def upcoming_player_game_context(
     return dg.Output(
         df,
         metadata={
-            "rows": df.height,
             "days": _days(df),
             "with_line": _count(df.get_column("points_line").is_not_null()),
             "lines_without_expected_player": unmatched.height,

@@ -5,28 +5,20 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from nba_assets.defs.table_asset import table_asset
 from nba_assets.defs.util import partition_dates
 from nba_assets.lib import grading, report
-from nba_assets.partitions import game_date_partitions
 from nba_assets.reports.store import ReportsResource
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, predictions
 
-PLAYER_PROP_PREDICTIONS = dg.AssetKey(
-    [predictions.DATASET, predictions.player_prop_predictions.name]
-)
-PREDICTION_ACCURACY = dg.AssetKey([predictions.DATASET, predictions.prediction_accuracy.name])
-PLAYER_GAME_SUMMARY = dg.AssetKey([analytics.DATASET, analytics.player_game_summary.name])
+GROUP = "grading"
 
 
-@dg.asset(
-    key=PREDICTION_ACCURACY,
-    group_name="grading",
-    partitions_def=game_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    io_manager_key="warehouse_io_manager",
-    deps=[PLAYER_PROP_PREDICTIONS, PLAYER_GAME_SUMMARY],
-    kinds={"polars"},
+@table_asset(
+    predictions.prediction_accuracy,
+    group=GROUP,
+    deps=[predictions.player_prop_predictions, analytics.player_game_summary],
 )
 def prediction_accuracy(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
@@ -44,7 +36,6 @@ def prediction_accuracy(
     return dg.Output(
         df,
         metadata={
-            "rows": df.height,
             "graded": df.filter(pl.col("graded")).height,
             "voids": df.filter(pl.col("is_void")).height,
             "without_result": pending,
@@ -53,14 +44,8 @@ def prediction_accuracy(
     )
 
 
-@dg.asset(
-    key=[predictions.DATASET, predictions.system_daily_performance.name],
-    group_name="grading",
-    partitions_def=game_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    io_manager_key="warehouse_io_manager",
-    deps=[PREDICTION_ACCURACY],
-    kinds={"polars"},
+@table_asset(
+    predictions.system_daily_performance, group=GROUP, deps=[predictions.prediction_accuracy]
 )
 def system_daily_performance(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, reports: ReportsResource
@@ -71,7 +56,6 @@ def system_daily_performance(
     df = grading.daily_performance(accuracy)
     summary = report.summarize(accuracy)
     metadata: dict[str, dg.RawMetadataValue] = {
-        "rows": df.height,
         "summary": dg.MetadataValue.md(f"```\n{report.render_table(summary)}\n```"),
     }
     if not accuracy.is_empty():

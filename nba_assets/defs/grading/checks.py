@@ -3,7 +3,8 @@
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.checks import checked_range, failing_rows, key_check, table_key
+from nba_assets.defs.checks import checked_range, failing_rows, key_check
+from nba_assets.defs.table_asset import asset_key
 from nba_assets.lib.predict import OVER, UNDER
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import predictions
@@ -14,7 +15,7 @@ PERFORMANCE_KEYS = "system_daily_performance_keys"
 
 
 @dg.asset_check(
-    asset=table_key(predictions.prediction_accuracy),
+    asset=asset_key(predictions.prediction_accuracy),
     name=GRADING_RULES,
     description="Only settled OVER / UNDER picks carry a hit or miss (never PASS, NO_LINE, a "
     "push or a void); voids have no points; graded rows have a line and an error.",

@@ -5,9 +5,9 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
+from nba_assets.defs.table_asset import asset_key, table_asset
 from nba_assets.defs.util import partition_dates
 from nba_assets.lib import features
-from nba_assets.partitions import game_date_partitions
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, precompute
 from nba_assets.tables.spec import TableSpec
@@ -20,41 +20,23 @@ _DAY_BEFORE = dg.TimeWindowPartitionMapping(
 )
 
 
-def _key(spec: TableSpec) -> dg.AssetKey:
-    return dg.AssetKey([spec.dataset, spec.name])
-
-
 def _same_day(spec: TableSpec) -> dg.AssetDep:
-    return dg.AssetDep(_key(spec))
+    return dg.AssetDep(asset_key(spec))
 
 
 def _days_before(spec: TableSpec) -> dg.AssetDep:
-    return dg.AssetDep(_key(spec), partition_mapping=_DAY_BEFORE)
-
-
-def _asset(spec: TableSpec, deps: list[dg.AssetDep]):
-    """The decorator every phase-4 table asset shares."""
-    return dg.asset(
-        key=_key(spec),
-        group_name=GROUP,
-        partitions_def=game_date_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        io_manager_key="warehouse_io_manager",
-        deps=deps,
-        kinds={"polars"},
-    )
+    return dg.AssetDep(asset_key(spec), partition_mapping=_DAY_BEFORE)
 
 
 def _output(
     df: pl.DataFrame, null_columns: list[str], **extra: float | int | str
 ) -> dg.Output[pl.DataFrame]:
-    """``df`` with the metadata every phase-4 table shows: rows, days and the nulls of the
+    """``df`` with the metadata every phase-4 table shows: days and the nulls of the
     columns that say most about missing history."""
     counts = df.select(null_columns).null_count().row(0, named=True)
     return dg.Output(
         df,
         metadata={
-            "rows": df.height,
             "days": df.get_column("game_date").n_unique() if df.height else 0,
             **{f"null_{name}": int(n) for name, n in counts.items()},
             **extra,
@@ -76,8 +58,9 @@ _PLAYER_GAME_COLUMNS = [
 ]
 
 
-@_asset(
+@table_asset(
     precompute.player_daily_cache,
+    group=GROUP,
     deps=[
         _same_day(analytics.upcoming_player_game_context),
         _days_before(analytics.player_game_summary),
@@ -95,8 +78,9 @@ def player_daily_cache(
     return _output(df, ["points_avg_last_10", "points_avg_season", "usage_last_10"])
 
 
-@_asset(
+@table_asset(
     precompute.team_defense_profile,
+    group=GROUP,
     deps=[
         _same_day(analytics.upcoming_team_game_context),
         _days_before(analytics.team_defense_game_summary),
@@ -114,8 +98,9 @@ def team_defense_profile(
     return _output(df, ["points_allowed_avg_last_10", "def_rating_last_10"])
 
 
-@_asset(
+@table_asset(
     precompute.player_composite_factors,
+    group=GROUP,
     deps=[
         _same_day(analytics.upcoming_player_game_context),
         _same_day(analytics.upcoming_team_game_context),
@@ -138,8 +123,9 @@ def player_composite_factors(
     return _output(df, ["fatigue_score", "rest_advantage", "pace_factor"])
 
 
-@_asset(
+@table_asset(
     precompute.ml_feature_store,
+    group=GROUP,
     deps=[
         _same_day(analytics.upcoming_player_game_context),
         _same_day(analytics.upcoming_team_game_context),

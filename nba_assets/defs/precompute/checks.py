@@ -9,7 +9,8 @@ blocking: the prediction systems never see a feature store that fails them.
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.checks import checked_range, key_check, sample, table_key, where
+from nba_assets.defs.checks import checked_range, key_check, sample, where
+from nba_assets.defs.table_asset import asset_key
 from nba_assets.lib.features import FEATURE_SET_VERSION, FEATURES_V1
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, precompute
@@ -37,10 +38,10 @@ _BOUNDS: dict[str, tuple[float, float]] = {
 
 
 @dg.asset_check(
-    asset=table_key(precompute.ml_feature_store),
+    asset=asset_key(precompute.ml_feature_store),
     name=ML_FEATURE_STORE_COVERAGE,
     blocking=True,
-    additional_deps=[table_key(analytics.upcoming_player_game_context)],
+    additional_deps=[asset_key(analytics.upcoming_player_game_context)],
     description="Every player expected to play on the day has exactly one feature vector of "
     f"feature set {FEATURE_SET_VERSION}, and no vector belongs to an unexpected player.",
 )
@@ -70,7 +71,7 @@ def ml_feature_store_covers_expected_players(
 
 
 @dg.asset_check(
-    asset=table_key(precompute.ml_feature_store),
+    asset=asset_key(precompute.ml_feature_store),
     name=ML_FEATURE_STORE_VALUES,
     description="Features with a known range stay in it: "
     + ", ".join(f"{c} {lo:g}..{hi:g}" for c, (lo, hi) in _BOUNDS.items())

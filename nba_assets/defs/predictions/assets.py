@@ -6,20 +6,18 @@ import dagster as dg
 import lightgbm as lgb
 import polars as pl
 
+from nba_assets.defs.table_asset import asset_key, table_asset
 from nba_assets.defs.util import each_date, partition_dates
 from nba_assets.lib import predict
 from nba_assets.lib.features import FEATURE_SET_VERSION
 from nba_assets.lib.lines import POINTS_MARKET, daily_points_lines
 from nba_assets.model_io_manager import PointsModels
 from nba_assets.models_store import ModelMetadata, ModelsResource, ModelStore
-from nba_assets.partitions import game_date_partitions
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, precompute, predictions, raw
 
-FEATURE_STORE = dg.AssetKey([precompute.DATASET, precompute.ml_feature_store.name])
-PLAYER_GAME_SUMMARY = dg.AssetKey([analytics.DATASET, analytics.player_game_summary.name])
-ODDS_PLAYER_PROPS = dg.AssetKey([raw.DATASET, raw.odds_player_props.name])
-POINTS_MODEL = dg.AssetKey([predictions.DATASET, predictions.points_model.name])
+GROUP = "predictions"
+POINTS_MODEL = asset_key(predictions.points_model)
 
 _ACTUAL_COLUMNS = ["game_date", "player_id", "minutes", "pts"]
 _DAY = dt.timedelta(days=1)
@@ -82,14 +80,12 @@ def _metadata(model: predict.TrainedModel) -> ModelMetadata:
     )
 
 
-@dg.asset(
-    key=POINTS_MODEL,
-    group_name="predictions",
-    partitions_def=game_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+@table_asset(
+    predictions.points_model,
+    group=GROUP,
     io_manager_key="points_model_io_manager",
-    deps=[FEATURE_STORE, PLAYER_GAME_SUMMARY],
-    kinds={"lightgbm", "polars"},
+    deps=[precompute.ml_feature_store, analytics.player_game_summary],
+    kinds=["lightgbm"],
 )
 def points_model(
     context: dg.AssetExecutionContext,
@@ -189,15 +185,11 @@ def _past_base(warehouse: WarehouseResource, start: dt.date, end: dt.date) -> pl
     return frames[0].join(frames[1], on=["game_date", "player_id"], how="full", coalesce=True)
 
 
-@dg.asset(
-    key=[predictions.DATASET, predictions.player_prop_predictions.name],
-    group_name="predictions",
-    partitions_def=game_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    io_manager_key="warehouse_io_manager",
+@table_asset(
+    predictions.player_prop_predictions,
+    group=GROUP,
     ins={"points_model": dg.AssetIn(POINTS_MODEL)},
-    deps=[FEATURE_STORE, ODDS_PLAYER_PROPS, PLAYER_GAME_SUMMARY],
-    kinds={"polars"},
+    deps=[precompute.ml_feature_store, raw.odds_player_props, analytics.player_game_summary],
 )
 def player_prop_predictions(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, points_model: PointsModels
@@ -248,7 +240,6 @@ def player_prop_predictions(
     return dg.Output(
         df,
         metadata={
-            "rows": df.height,
             "players": features.height,
             "players_with_line": df.filter(
                 pl.col("system_id") == predict.SYSTEM_MOVING_AVERAGE, pl.col("line").is_not_null()

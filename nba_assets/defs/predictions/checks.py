@@ -7,7 +7,8 @@ check is blocking: no prediction is made with a model that saw the day it predic
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.checks import checked_range, failing_rows, key_check, sample, table_key, where
+from nba_assets.defs.checks import checked_range, failing_rows, key_check, sample, where
+from nba_assets.defs.table_asset import asset_key
 from nba_assets.lib import predict
 from nba_assets.models_store import ModelsResource
 from nba_assets.resources import WarehouseResource
@@ -21,7 +22,7 @@ _RECOMMENDATIONS = [predict.OVER, predict.UNDER, predict.PASS, predict.NO_LINE]
 
 
 @dg.asset_check(
-    asset=table_key(predictions.points_model),
+    asset=asset_key(predictions.points_model),
     name=WALK_FORWARD,
     blocking=True,
     description="Every day's model was trained on games before it: trained_through < boundary "
@@ -60,7 +61,7 @@ def points_model_walk_forward(
 
 
 @dg.asset_check(
-    asset=table_key(predictions.player_prop_predictions),
+    asset=asset_key(predictions.player_prop_predictions),
     name=PREDICTIONS_VALUES,
     description="Points >= 0, confidence in 0..1, a known recommendation, NO_LINE exactly when "
     "there is no line, and edge = predicted - line.",

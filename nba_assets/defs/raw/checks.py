@@ -3,7 +3,8 @@
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.checks import checked_range, failing_rows, key_check, table_key
+from nba_assets.defs.checks import checked_range, failing_rows, key_check
+from nba_assets.defs.table_asset import asset_key
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import raw
 
@@ -12,7 +13,7 @@ MINUTES_AND_POINTS_IN_RANGE = "minutes_and_points_in_range"
 
 
 @dg.asset_check(
-    asset=table_key(raw.nbac_player_boxscores),
+    asset=asset_key(raw.nbac_player_boxscores),
     name=MINUTES_AND_POINTS_IN_RANGE,
     blocking=True,
     description="Minutes within 0..70 and points within 0..100 on every player row.",
