@@ -11,10 +11,10 @@ import datetime as dt
 
 import polars as pl
 
+from nba_assets.lib.lines import daily_points_lines
 from nba_assets.tables import analytics as tables
 from nba_assets.tables.spec import TableSpec
 
-POINTS_MARKET = "player_points"
 RECENT_TEAM_GAMES = 5
 """A listed player has recent activity when he played in one of his team's last this many games."""
 PLAYER_LIST_MAX_AGE_DAYS = 30
@@ -116,25 +116,13 @@ def count_before(
 
 
 def points_lines(props: pl.DataFrame) -> pl.DataFrame:
-    """The day's points line per player: median across books and the number of books.
-
-    Args:
-        props: ``odds_player_props`` rows (any markets).
+    """The day's points line per player as the predictions see it (:func:`daily_points_lines`).
 
     Returns:
         ``game_date, player_lookup, points_line, line_books``.
     """
-    return (
-        props.filter(
-            (pl.col("market") == POINTS_MARKET)
-            & pl.col("line").is_not_null()
-            & pl.col("player_lookup").is_not_null()
-        )
-        .group_by("game_date", "player_lookup")
-        .agg(
-            points_line=pl.col("line").median(),
-            line_books=pl.col("bookmaker").n_unique().cast(pl.Int64),
-        )
+    return daily_points_lines(props).select(
+        "game_date", "player_lookup", pl.col("line").alias("points_line"), "line_books"
     )
 
 
