@@ -2,10 +2,93 @@
 
 import polars as pl
 
-from nba_assets.lib.features import CACHE_FEATURES, FEATURE_DESCRIPTIONS, FEATURES_V1
 from nba_assets.tables.spec import TableSpec
 
 DATASET = "nba_precompute"
+
+# The feature vector of ml_feature_store, by feature-set version (lib/features computes it).
+FEATURE_SET_VERSION = "v1"
+
+FEATURES_V1: tuple[str, ...] = (
+    "points_avg_last_5",
+    "points_avg_last_10",
+    "points_avg_season",
+    "points_std_last_10",
+    "points_avg_prev_season",
+    "minutes_avg_last_10",
+    "minutes_change",
+    "points_per_minute_last_10",
+    "games_played_season",
+    "games_last_7_days",
+    "days_rest",
+    "back_to_back",
+    "fatigue_score",
+    "rest_advantage",
+    "usage_last_10",
+    "usage_trend",
+    "recent_trend",
+    "is_home",
+    "is_playoffs",
+    "three_pt_rate_last_10",
+    "ft_rate_last_10",
+    "ts_pct_last_10",
+    "opponent_points_allowed_avg",
+    "opponent_def_rating",
+    "opponent_pace",
+    "team_pace",
+    "team_off_rating",
+    "team_win_rate",
+)
+
+FEATURE_DESCRIPTIONS: dict[str, str] = {
+    "points_avg_last_5": "mean points over the last 5 games before the day (any season)",
+    "points_avg_last_10": "mean points over the last 10 games before the day (any season)",
+    "points_avg_season": "mean points this season before the day; null before the first game",
+    "points_std_last_10": "standard deviation of points over the last 10 games (needs 2)",
+    "points_avg_prev_season": "mean points in the previous regular season; null if absent",
+    "minutes_avg_last_10": "mean minutes over the last 10 games",
+    "minutes_change": "mean minutes of the last 3 games minus the last-10 mean (needs 3)",
+    "points_per_minute_last_10": "points per minute over the last 10 games",
+    "games_played_season": "games this season before the day",
+    "games_last_7_days": "the player's games in the 7 days before the day",
+    "days_rest": "full days off since the player's last game; null without one",
+    "back_to_back": "1 when the player's last game was the day before",
+    "fatigue_score": "0-100 load score from back-to-backs, games in 7 days, minutes and rest",
+    "rest_advantage": "team's rest days minus the opponent's, each capped at 3",
+    "usage_last_10": "mean usage proxy over the last 10 games with a shooting box",
+    "usage_trend": "mean usage of the last 3 games minus usage_last_10 (needs 3)",
+    "recent_trend": "mean points of the last 3 games minus points_avg_last_10 (needs 3)",
+    "is_home": "1 at home, 0 away",
+    "is_playoffs": "1 for play-in and playoff games",
+    "three_pt_rate_last_10": "3PA / FGA over the last 10 games with a shooting box",
+    "ft_rate_last_10": "FTA / FGA over the last 10 games with a shooting box",
+    "ts_pct_last_10": "true shooting over the last 10 games with a shooting box",
+    "opponent_points_allowed_avg": "points per game the opponent allowed, its last 10 games",
+    "opponent_def_rating": "points per 100 possessions the opponent allowed, its last 10 games",
+    "opponent_pace": "the opponent's mean pace over its last 10 games",
+    "team_pace": "the team's mean pace over its last 10 games",
+    "team_off_rating": "the team's points per 100 possessions over its last 10 games",
+    "team_win_rate": "the team's share of wins this season; null before its first game",
+}
+
+# The player's own form as of the day: the player_daily_cache columns after its keys.
+CACHE_FEATURES = (
+    "games_played_season",
+    "points_avg_last_5",
+    "points_avg_last_10",
+    "points_avg_season",
+    "points_std_last_10",
+    "points_avg_prev_season",
+    "minutes_avg_last_10",
+    "minutes_change",
+    "points_per_minute_last_10",
+    "usage_last_10",
+    "usage_trend",
+    "recent_trend",
+    "three_pt_rate_last_10",
+    "ft_rate_last_10",
+    "ts_pct_last_10",
+)
 
 _PLAYER_DAY = {
     "game_date": pl.Date(),
