@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pyright
+	$(VENV)/bin/lint-imports
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/dg check defs
 
 test: $(STAMP) emulator browser lint

@@ -6,51 +6,11 @@ from functools import cached_property
 from typing import Literal
 
 import dagster as dg
-from pydantic import PrivateAttr
 
 from nba_assets.landing import LandingZone, LocalLandingZone
 from nba_assets.reports.store import ReportsResource
 from nba_assets.settings import Settings
-from nba_assets.warehouse.base import Warehouse
-
-
-class WarehouseResource(dg.ConfigurableResource):
-    """The warehouse every asset reads history from and the IO manager writes to."""
-
-    backend: Literal["duckdb", "bigquery"] = "duckdb"
-    duckdb_path: str = ""
-    prefix: str = ""
-    gcp_project: str | None = None
-    bigquery_endpoint: str | None = None
-    bigquery_location: str = "US"
-    job_timeout_seconds: float = 600.0
-    replay_table_expiration_days: int = 7
-    _warehouse: Warehouse | None = PrivateAttr(default=None)
-
-    def get(self) -> Warehouse:
-        if self._warehouse is None:
-            self._warehouse = self._build()
-        return self._warehouse
-
-    def _build(self) -> Warehouse:
-        if self.backend == "duckdb":
-            from pathlib import Path
-
-            from nba_assets.warehouse.duckdb import DuckDBWarehouse
-
-            return DuckDBWarehouse(Path(self.duckdb_path), prefix=self.prefix)
-        from nba_assets.warehouse.bigquery import BigQueryWarehouse, make_client
-
-        client = make_client(self.gcp_project, self.bigquery_endpoint, self.bigquery_location)
-        return BigQueryWarehouse(
-            client,
-            prefix=self.prefix,
-            location=self.bigquery_location,
-            job_timeout_seconds=self.job_timeout_seconds,
-            default_table_expiration_days=self.replay_table_expiration_days
-            if self.prefix
-            else None,
-        )
+from nba_assets.warehouse.resource import WarehouseResource
 
 
 class LandingResource(dg.ConfigurableResource):
@@ -79,8 +39,8 @@ class LandingResource(dg.ConfigurableResource):
 
 def build_resources(settings: Settings) -> dict[str, object]:
     """Every resource the definitions need, for the deployment ``settings`` describe."""
-    from nba_assets.model_io_manager import PointsModelIOManager
-    from nba_assets.models_store import ModelsResource
+    from nba_assets.models.io_manager import PointsModelIOManager
+    from nba_assets.models.resource import ModelsResource
     from nba_assets.sources.resource import SourcesResource
     from nba_assets.warehouse.io_manager import WarehouseIOManager
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from google.cloud import storage
 
-from nba_assets.models_store import LocalModelStore, ModelMetadata, ModelStore
-from nba_assets.models_store_gcs import GcsModelStore
+from nba_assets.models.gcs import GcsModelStore
+from nba_assets.models.store import LocalModelStore, ModelMetadata, ModelStore
 
 
 @pytest.fixture(params=["local", pytest.param("gcs", marks=pytest.mark.gcs)])
@@ -94,8 +94,8 @@ def test_points_model_io_manager_keeps_models_in_the_bucket(
 
     from nba_assets.defs.predictions.assets import player_prop_predictions, points_model
     from nba_assets.lib.predict import SYSTEM_LIGHTGBM
-    from nba_assets.model_io_manager import PointsModelIOManager
-    from nba_assets.models_store import ModelsResource
+    from nba_assets.models.io_manager import PointsModelIOManager
+    from nba_assets.models.resource import ModelsResource
     from nba_assets.tables import predictions
     from nba_assets_tests.test_walk_forward import materialize_range, seeded
 

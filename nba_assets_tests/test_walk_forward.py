@@ -13,8 +13,9 @@ import pytest
 from nba_assets.defs.predictions.assets import model_id_for, points_model
 from nba_assets.lib import predict
 from nba_assets.lib.features import FEATURE_SET_VERSION, FEATURES_V1
-from nba_assets.model_io_manager import PointsModelIOManager
-from nba_assets.models_store import LocalModelStore, ModelsResource
+from nba_assets.models.io_manager import PointsModelIOManager
+from nba_assets.models.resource import ModelsResource
+from nba_assets.models.store import LocalModelStore
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, precompute, predictions
 from nba_assets.tables.spec import TableSpec

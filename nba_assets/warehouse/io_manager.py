@@ -6,9 +6,9 @@ from collections.abc import Iterable
 import dagster as dg
 import polars as pl
 
-from nba_assets.resources import WarehouseResource
 from nba_assets.tables import spec_for
 from nba_assets.tables.spec import TableSpec
+from nba_assets.warehouse.resource import WarehouseResource
 
 
 def _spec(key: dg.AssetKey) -> TableSpec:

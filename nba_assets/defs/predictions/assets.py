@@ -11,8 +11,9 @@ from nba_assets.defs.util import each_date, partition_dates
 from nba_assets.lib import predict
 from nba_assets.lib.features import FEATURE_SET_VERSION
 from nba_assets.lib.lines import POINTS_MARKET, daily_points_lines
-from nba_assets.model_io_manager import PointsModels
-from nba_assets.models_store import ModelMetadata, ModelsResource, ModelStore
+from nba_assets.models.io_manager import PointsModels
+from nba_assets.models.resource import ModelsResource
+from nba_assets.models.store import ModelMetadata, ModelStore
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, precompute, predictions, raw
 

@@ -10,7 +10,7 @@ import polars as pl
 from nba_assets.defs.checks import checked_range, failing_rows, key_check, sample, where
 from nba_assets.defs.table_asset import asset_key
 from nba_assets.lib import predict
-from nba_assets.models_store import ModelsResource
+from nba_assets.models.resource import ModelsResource
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import predictions
 

@@ -6,7 +6,7 @@ import lightgbm as lgb
 from google.api_core.exceptions import NotFound
 from google.cloud import storage
 
-from nba_assets.models_store import ModelMetadata, check_id
+from nba_assets.models.store import ModelMetadata, check_id
 
 
 class GcsModelStore:

@@ -10,9 +10,10 @@ import polars as pl
 
 from nba_assets.lib import predict
 from nba_assets.lib.features import FEATURE_SET_VERSION
-from nba_assets.models_store import ModelMetadata, ModelsResource
-from nba_assets.resources import WarehouseResource
+from nba_assets.models.resource import ModelsResource
+from nba_assets.models.store import ModelMetadata
 from nba_assets.tables import predictions
+from nba_assets.warehouse.resource import WarehouseResource
 
 
 @dataclasses.dataclass(frozen=True)
