@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Dataset prefixes name BigQuery datasets, DuckDB schemas and GCS folders alike: empty (the
+# production datasets) or lower-case letters, digits and underscores, from a letter to a "_".
+DATASET_PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9_]*_")
+
+
+def check_dataset_prefix(prefix: str) -> str:
+    """``prefix`` itself when it is a valid dataset prefix ("" or e.g. "test_").
+
+    Raises:
+        ValueError: naming the prefix and the pattern it must match.
+    """
+    if prefix and not DATASET_PREFIX_PATTERN.fullmatch(prefix):
+        raise ValueError(
+            f"dataset prefix {prefix!r} must be empty or lower-case letters, digits and"
+            " underscores, starting with a letter and ending in '_' (e.g. 'test_')"
+        )
+    return prefix
 
 
 class Settings(BaseSettings):
@@ -27,6 +45,9 @@ class Settings(BaseSettings):
     # In-process is faster on one machine: a process per step costs about 3 s (see benchmarks).
     executor: Literal["in_process", "multiprocess"] = "in_process"
     allow_prod_replay: bool = False
+    # The longest a DuckDB warehouse access waits for the file: for another step's lock, or for
+    # a connection opened outside the pipeline (a notebook, the DuckDB CLI) to close.
+    warehouse_lock_timeout_seconds: float = 300.0
 
     # Sources: scrapers only ever see a base URL. Unset, local talks to the replay server on
     # replay_port and prod to the real APIs.
@@ -47,6 +68,12 @@ class Settings(BaseSettings):
     gcs_bucket: str | None = None
     gcs_endpoint: str | None = None
     replay_table_expiration_days: int = 7
+
+    @field_validator("dataset_prefix")
+    @classmethod
+    def _dataset_prefix_pattern(cls, prefix: str) -> str:
+        # Refused here, so no client is ever built for a prefix like " " or "Test".
+        return check_dataset_prefix(prefix)
 
     @property
     def stats_url(self) -> str:

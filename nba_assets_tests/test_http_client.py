@@ -67,11 +67,11 @@ def day_requests(clean: ReplayServer) -> list[Request]:
             for kind in nba_stats.SEASON_TYPES
         ]
         requests.append(odds_api.events(day))
-    requests.append(nba_stats.all_players("2025-26"))
+    requests.append(nba_stats.all_players("2025-26", DAYS))
     events = fetcher_for(clean).fetch_all([odds_api.events(d) for d in DAYS])
     for day, result in zip(DAYS, events, strict=True):
         requests += [
-            odds_api.event_odds(event["id"], game_date=day) for event in json.loads(result.body)
+            odds_api.event_odds(event["id"], day) for event in json.loads(result.body)
         ]
     return requests
 
@@ -117,7 +117,7 @@ def test_permanent_server_error_gives_up_with_context(archive: Archive) -> None:
 @pytest.mark.parametrize(
     ("request_", "api_key", "status"),
     [
-        (odds_api.event_odds("no-such-event"), SECRET, "HTTP 404"),
+        (odds_api.event_odds("no-such-event", DAYS[0]), SECRET, "HTTP 404"),
         (odds_api.events(DAYS[0]), "", "HTTP 401"),
         (Request("nba_stats", "teamgamelog", "teamgamelog", {"Season": "2025-26"}), SECRET, "404"),
         (
@@ -166,7 +166,7 @@ def test_api_key_never_leaks(
     assert SECRET not in result.url and "apiKey=%2A%2A%2A" in result.url
     assert SECRET not in repr(result) and SECRET not in repr(fetcher)
     with pytest.raises(SourceError) as raised:
-        fetcher.fetch_all([odds_api.event_odds("no-such-event")])
+        fetcher.fetch_all([odds_api.event_odds("no-such-event", DAYS[0])])
     assert SECRET not in str(raised.value)
     with (
         ReplayServer(archive, faults=FaultSpec.parse("500:1.0:always"), now=CLOCK) as failing,
@@ -222,7 +222,7 @@ def test_request_builders() -> None:
     assert nba_stats.season_for(dt.date(2026, 8, 1)) == "2026-27"
     assert nba_stats.season_for(dt.date(1999, 10, 1)) == "1999-00"
     log = nba_stats.league_game_log(dt.date(2025, 11, 2), "P", "2025-26", "Regular Season")
-    assert log.params["DateFrom"] == "11/02/2025" and log.game_date == dt.date(2025, 11, 2)
+    assert log.params["DateFrom"] == "11/02/2025" and log.game_dates == (dt.date(2025, 11, 2),)
     with pytest.raises(ValueError, match="season_type"):
         nba_stats.league_game_log(dt.date(2025, 11, 2), "P", "2025-26", "Preseason")
     # 2025-11-02 is the day clocks fall back: 25 hours of Eastern time.
@@ -231,7 +231,7 @@ def test_request_builders() -> None:
         "2025-11-03T04:59:59Z",
     )
     assert odds_api.events(dt.date(2025, 7, 4)).params["commenceTimeFrom"] == "2025-07-04T04:00:00Z"
-    odds = odds_api.event_odds("abc", ["player_points"])
+    odds = odds_api.event_odds("abc", dt.date(2025, 11, 2), ["player_points"])
     assert odds.path == "sports/basketball_nba/events/abc/odds"
     assert odds.params["markets"] == "player_points" and "apiKey" not in odds.params
     assert redact("https://x/v4?a=1&apiKey=abc&b=2") == "https://x/v4?a=1&apiKey=***&b=2"

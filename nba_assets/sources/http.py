@@ -45,14 +45,15 @@ class Request:
         endpoint: short name for results, counters and errors (e.g. "leaguegamelog").
         path: path below the source's base URL.
         params: query parameters (never the API key; the fetcher adds it).
-        game_date: the game day the request is for, named in errors.
+        game_dates: the game day(s) the answer serves, named in errors: one for most requests,
+            every game day of a season in the run for that season's player list.
     """
 
     source: str
     endpoint: str
     path: str
     params: Mapping[str, str] = field(default_factory=dict)
-    game_date: dt.date | None = None
+    game_dates: tuple[dt.date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,18 @@ class _Retryable(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def _for_days(days: Sequence[dt.date]) -> str:
+    """The days part of an error message (" for game_date 2025-11-01"); empty for none."""
+    if not days:
+        return ""
+    if len(days) == 1:
+        return f" for game_date {days[0].isoformat()}"
+    shown = [d.isoformat() for d in sorted(days)]
+    if len(shown) > 4:
+        shown = [*shown[:2], "...", shown[-1]]
+    return f" for game_dates {', '.join(shown)} ({len(days)} game days)"
 
 
 def redact(text: str) -> str:
@@ -214,7 +227,8 @@ class HttpFetcher:
         base = self.base_urls.get(request.source)
         if base is None:
             raise SourceError(
-                f"{request.source} {request.endpoint}: no base URL for source {request.source!r}"
+                f"{request.source} {request.endpoint}{_for_days(request.game_dates)}:"
+                f" no base URL for source {request.source!r}"
             )
         url = f"{base}/{request.path.lstrip('/')}"
         params = dict(request.params)
@@ -227,10 +241,10 @@ class HttpFetcher:
         return url, params, headers, f"{url}?{urlencode(shown)}" if shown else url
 
     def _failure(self, request: Request, shown_url: str, attempts: int, last: str) -> SourceError:
-        day = f" for game_date {request.game_date.isoformat()}" if request.game_date else ""
         return SourceError(
             self._scrub(
-                f"{request.source} {request.endpoint}{day} failed after {attempts} "
+                f"{request.source} {request.endpoint}{_for_days(request.game_dates)} failed after"
+                f" {attempts} "
                 f"attempt{'s' if attempts != 1 else ''}: {last} (url {shown_url})"
             )
         )
@@ -315,7 +329,11 @@ class HttpFetcher:
             return []
         try:
             asyncio.get_running_loop()
+            inside_a_loop = True
         except RuntimeError:
+            inside_a_loop = False
+        if not inside_a_loop:
+            # Outside the except block, so a failure carries no "no running event loop" context.
             return asyncio.run(self.fetch_many(requests))
         # Called from inside an event loop: asyncio.run cannot nest, so use a worker thread.
         with ThreadPoolExecutor(max_workers=1) as pool:

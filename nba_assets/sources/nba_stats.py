@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from nba_assets.sources.http import NBA_STATS, Request
 
@@ -26,7 +27,7 @@ def scoreboard(game_date: dt.date) -> Request:
         "scoreboardv2",
         "scoreboardv2",
         {"GameDate": game_date.isoformat(), "LeagueID": LEAGUE_ID, "DayOffset": "0"},
-        game_date=game_date,
+        game_dates=(game_date,),
     )
 
 
@@ -64,16 +65,26 @@ def league_game_log(
             "SeasonType": season_type,
             "Sorter": "DATE",
         },
-        game_date=game_date,
+        game_dates=(game_date,),
     )
 
 
-def all_players(season: str, game_date: dt.date | None = None) -> Request:
-    """`commonallplayers` for a season: every player on a roster, with his current team."""
+def all_players(season: str, game_dates: Sequence[dt.date]) -> Request:
+    """`commonallplayers` for a season: every player on a roster, with his current team.
+
+    Args:
+        season: e.g. "2025-26".
+        game_dates: the game days of the season this one answer serves (named in errors).
+
+    Raises:
+        ValueError: without game days.
+    """
+    if not game_dates:
+        raise ValueError(f"all_players({season!r}) needs the game day(s) it serves")
     return Request(
         SOURCE,
         "commonallplayers",
         "commonallplayers",
         {"IsOnlyCurrentSeason": "1", "LeagueID": LEAGUE_ID, "Season": season},
-        game_date=game_date,
+        game_dates=tuple(sorted(game_dates)),
     )

@@ -43,14 +43,18 @@ def events(game_date: dt.date) -> Request:
         "events",
         f"sports/{SPORT}/events",
         {"commenceTimeFrom": start, "commenceTimeTo": end, "dateFormat": "iso"},
-        game_date=game_date,
+        game_dates=(game_date,),
     )
 
 
-def event_odds(
-    event_id: str, markets: Sequence[str] = PROP_MARKETS, game_date: dt.date | None = None
-) -> Request:
-    """One event's odds for the given prop markets, US books, American prices."""
+def event_odds(event_id: str, game_date: dt.date, markets: Sequence[str] = PROP_MARKETS) -> Request:
+    """One event's odds for the given prop markets, US books, American prices.
+
+    Args:
+        event_id: the event, from `events`.
+        game_date: the game day (US/Eastern) the event was listed for, named in errors.
+        markets: prop market keys.
+    """
     if not markets:
         raise ValueError("event_odds needs at least one market")
     return Request(
@@ -63,5 +67,5 @@ def event_odds(
             "oddsFormat": "american",
             "dateFormat": "iso",
         },
-        game_date=game_date,
+        game_dates=(game_date,),
     )

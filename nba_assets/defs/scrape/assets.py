@@ -166,10 +166,12 @@ def nbac_player_list_scrape(
     days = each_date(*partition_dates(context))
     game_days = [d for d, games in _games_by_day(landing, days).items() if games]
     # One fetch per season serves every game day of that season inside this run.
-    seasons = sorted({nba_stats.season_for(d) for d in game_days})
-    fetched = dict(
-        zip(seasons, sources.fetch([nba_stats.all_players(s) for s in seasons]), strict=True)
-    )
+    days_of_season: dict[str, list[dt.date]] = {}
+    for day in game_days:
+        days_of_season.setdefault(nba_stats.season_for(day), []).append(day)
+    seasons = sorted(days_of_season)
+    requests = [nba_stats.all_players(s, days_of_season[s]) for s in seasons]
+    fetched = dict(zip(seasons, sources.fetch(requests), strict=True))
     named = [(d, "players.json", fetched[nba_stats.season_for(d)]) for d in game_days]
     return _land(landing, STATS, PLAYER_LIST, days, named)
 
@@ -203,9 +205,7 @@ def odds_event_odds(
         for entry, body in landed_payloads(landing.zone, ODDS, EVENTS, day):
             events = parsers.parse_events(body, parsers.OddsContext(EVENTS, day, entry.name))
             for event_id in events.get_column("event_id").to_list():
-                wanted.append(
-                    (day, f"{event_id}.json", odds_api.event_odds(event_id, odds_api.PROP_MARKETS))
-                )
+                wanted.append((day, f"{event_id}.json", odds_api.event_odds(event_id, day)))
     results = sources.fetch([r for _, _, r in wanted])
     named = [(d, n, res) for (d, n, _), res in zip(wanted, results, strict=True)]
     return _land(landing, ODDS, EVENT_ODDS, days, named)
