@@ -23,7 +23,6 @@ DEMO_START, DEMO_END = "2025-10-21", "2025-11-15"
 REPLAY_API_KEY = "replay"
 REPLAY_TAG = "nba_assets/replay"
 HISTORY_LOOKBACK = dt.timedelta(days=200)
-DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 
 
 def _date(text: str) -> dt.date:
@@ -42,15 +41,21 @@ def _set_env(**values: str) -> None:
 
 
 def _dagster_instance():
+    """The local Dagster instance (``$NBA_HOME/dagster`` unless DAGSTER_HOME says otherwise).
+
+    Also sets the environment our runs need (batched event writes, planned events per range),
+    which ``dagster dev`` and every run and step process it starts inherit.
+    """
     import dagster as dg
 
+    from nba_assets.dagster_instance import RUN_ENV, ensure_local_instance_yaml
     from nba_assets.settings import get_settings
 
+    for name, value in RUN_ENV.items():
+        os.environ.setdefault(name, value)
     if not os.environ.get("DAGSTER_HOME"):
         home = get_settings().dagster_home
-        home.mkdir(parents=True, exist_ok=True)
-        if not (home / "dagster.yaml").exists():
-            (home / "dagster.yaml").write_text(DAGSTER_YAML)
+        ensure_local_instance_yaml(home)
         os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.get()
 

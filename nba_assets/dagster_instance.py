@@ -1,0 +1,174 @@
+"""The local Dagster instance: its ``dagster.yaml``, the environment its runs need, and an event
+log storage that writes a ranged run's per-partition events in one transaction.
+
+A single-run backfill over N days makes every asset emit N materialization events. With
+``DAGSTER_EVENT_BATCH_SIZE`` > 0 Dagster hands them to ``store_event_batch`` in batches, but the
+stock SQLite storage stores them one by one: two commits (an fsync each) per event, which is most
+of a long ranged run's time. ``BatchingSqliteEventLogStorage`` stores a batch with one commit per
+shard and leaves the instance answering exactly as the stock storage does
+(``nba_assets_tests/test_event_batching.py`` proves it).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from dagster._core.events import ASSET_EVENTS
+from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
+    SqliteEventLogStorage,
+)
+from dagster._core.storage.sql import create_engine
+from dagster._core.storage.sqlalchemy_compat import db_result
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from dagster._serdes import ConfigurableClassData
+from dagster.version import __version__ as DAGSTER_VERSION
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+
+# The batch write below reproduces SqliteEventLogStorage.store_event (1.13.27) for asset events
+# with its private helpers. Another Dagster may store events differently, so there the storage
+# falls back to the stock one-event-at-a-time writes until this code is checked against it.
+SUPPORTED_DAGSTER_VERSION = "1.13.27"
+
+# Events per store_event_batch call. A 365-day range is one batch per asset; larger batches
+# gain nothing measurable (benchmarks/run.py, `bookkeeping`).
+EVENT_BATCH_SIZE = 1000
+
+RUN_ENV: Mapping[str, str] = {
+    "DAGSTER_EVENT_BATCH_SIZE": str(EVENT_BATCH_SIZE),
+    # One planned event per partition range instead of per partition and asset: planning a
+    # two-season run drops from minutes to seconds (the per-partition failure status is coarser).
+    "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "1",
+}
+"""Environment of every process that runs or launches our Dagster runs (CLI, ``dagster dev``)."""
+
+# What `nba-assets` wrote before the batching storage; such a file is replaced, as is any file
+# still starting with the marker. A file without either is the user's and is left alone.
+LEGACY_LOCAL_YAML = "telemetry:\n  enabled: false\n"
+GENERATED_MARKER = "# Written by nba-assets; delete this line to keep your own edits."
+
+
+def local_instance_yaml(dagster_home: Path) -> str:
+    """The ``dagster.yaml`` of the local instance under ``dagster_home``.
+
+    Runs and schedules keep Dagster's default SQLite storage; the event log stays where the
+    default puts it (``history/runs``), so an existing instance keeps its history.
+    """
+    events_dir = json.dumps(str(dagster_home.resolve() / "history" / "runs"))
+    return (
+        f"{GENERATED_MARKER}\n"
+        "telemetry:\n"
+        "  enabled: false\n"
+        "# A ranged run's materializations are stored a batch at a time.\n"
+        "event_log_storage:\n"
+        f"  module: {__name__}\n"
+        f"  class: {BatchingSqliteEventLogStorage.__name__}\n"
+        "  config:\n"
+        f"    base_dir: {events_dir}\n"
+    )
+
+
+def ensure_local_instance_yaml(dagster_home: Path) -> Path:
+    """Write the local instance's ``dagster.yaml`` unless the user keeps their own; its path."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    path = dagster_home / "dagster.yaml"
+    wanted = local_instance_yaml(dagster_home)
+    current = path.read_text() if path.exists() else None
+    ours = current is None or current == LEGACY_LOCAL_YAML or current.startswith(GENERATED_MARKER)
+    if ours and current != wanted:
+        path.write_text(wanted)
+    return path
+
+
+def _is_batchable(event: EventLogEntry) -> bool:
+    """An event the stock storage mirrors into the index shard as an asset event, and only that."""
+    dagster_event = event.dagster_event
+    return (
+        dagster_event is not None
+        and dagster_event.event_type in ASSET_EVENTS
+        and dagster_event.asset_key is not None
+    )
+
+
+class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
+    """SQLite event log storage that writes a batch of asset events in one transaction per shard.
+
+    Configured in ``dagster.yaml`` like the stock storage::
+
+        event_log_storage:
+          module: nba_assets.dagster_instance
+          class: BatchingSqliteEventLogStorage
+          config:
+            base_dir: /path/to/dagster_home/history/runs
+    """
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        super().__init__(base_dir, inst_data=inst_data)
+        self.batching = DAGSTER_VERSION == SUPPORTED_DAGSTER_VERSION
+        if not self.batching:
+            warnings.warn(
+                f"{type(self).__name__} ({__name__}) was written against Dagster"
+                f" {SUPPORTED_DAGSTER_VERSION}'s SQLite event log; Dagster {DAGSTER_VERSION} is"
+                " installed, so it stores events one at a time like the stock storage. Check"
+                " store_event_batch against the new SqliteEventLogStorage.store_event and update"
+                " SUPPORTED_DAGSTER_VERSION.",
+                stacklevel=2,
+            )
+
+    @classmethod
+    def from_config_value(  # pyright: ignore[reportIncompatibleMethodOverride]
+        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
+    ) -> BatchingSqliteEventLogStorage:
+        return cls(inst_data=inst_data, **config_value)
+
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        """Store the events as ``store_event`` would, one after the other, with two commits.
+
+        Dagster batches only one step's per-partition asset events; any other mix (several
+        runs, check or run-status events) goes through the stock path.
+        """
+        run_ids = {event.run_id for event in events}
+        if not self.batching or len(run_ids) != 1 or not all(map(_is_batchable, events)):
+            super().store_event_batch(events)
+            return
+        (run_id,) = run_ids
+        inserts = [self.prepare_insert_event(event) for event in events]
+        # The run shard commits only after the index shard did: if the index write fails,
+        # neither shard keeps the batch, and Dagster's fallback (store_event per event) writes
+        # each event exactly once.
+        with self._db_lock, self._shard_transaction(run_id) as run_conn:
+            for insert in inserts:
+                run_conn.execute(insert)
+            with self._shard_transaction(INDEX_SHARD_NAME) as index_conn:
+                event_ids = []
+                for insert in inserts:
+                    with db_result(index_conn, insert) as result:
+                        event_ids.append(result.inserted_primary_key[0])
+                self._store_asset_event_tags(index_conn, events, event_ids)
+                for event, event_id in zip(events, event_ids, strict=True):
+                    self._store_asset_event(index_conn, event, event_id)
+
+    @contextmanager
+    def _shard_transaction(self, shard: str) -> Iterator[Connection]:
+        """``SqliteEventLogStorage._connect`` without its lock, which the caller holds once for
+        both shards (the lock is not reentrant)."""
+        engine = create_engine(
+            self.conn_string_for_shard(shard),
+            poolclass=NullPool,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+        )
+        if shard not in self._initialized_dbs:
+            self._initdb(engine)
+            self._initialized_dbs.add(shard)
+        try:
+            with engine.connect() as conn, conn.begin():
+                yield conn
+        finally:
+            engine.dispose()

@@ -1,0 +1,295 @@
+"""Batched event writes leave the Dagster instance answering exactly as the stock SQLite storage.
+
+The same ranged runs (single-run backfills of a few daily-partitioned assets with metadata) go
+once through an instance with Dagster's stock SQLite event log and once through one configured
+with ``BatchingSqliteEventLogStorage``; everything the UI and the asset APIs read must match.
+"""
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from nba_assets import cli
+from nba_assets import dagster_instance as local_instance
+from nba_assets.dagster_instance import (
+    LEGACY_LOCAL_YAML,
+    BatchingSqliteEventLogStorage,
+    ensure_local_instance_yaml,
+)
+from nba_assets.settings import get_settings
+
+DAYS = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_date="2025-03-01")
+# Two overlapping ranges: days 21-30 are materialized twice, so "latest per partition" matters.
+RANGES = [("2025-01-01", "2025-01-30"), ("2025-01-21", "2025-02-09")]
+BATCH_SIZE = "7"  # several full batches and a partial last one per asset and run
+
+
+def _metadata(context: dg.AssetExecutionContext) -> dict[str, Any]:
+    keys = context.partition_keys
+    return {
+        "days": dg.MetadataValue.int(len(keys)),
+        "range": dg.MetadataValue.text(f"{keys[0]}..{keys[-1]}"),
+        "share": dg.MetadataValue.float(len(keys) / 100),
+    }
+
+
+RANGED = {"partitions_def": DAYS, "backfill_policy": dg.BackfillPolicy.single_run()}
+
+
+@dg.asset(code_version="1", **RANGED)
+def games(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata=_metadata(context))
+
+
+@dg.asset(code_version="1", deps=[games], **RANGED)
+def boxscores(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata=_metadata(context))
+
+
+@dg.asset(code_version="2", deps=[boxscores], **RANGED)
+def features(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata=_metadata(context))
+
+
+ASSETS = [games, boxscores, features]
+KEYS = [a.key for a in ASSETS]
+
+
+def _instance(home: Path, batching: bool) -> dg.DagsterInstance:
+    home.mkdir(parents=True)
+    if batching:
+        ensure_local_instance_yaml(home)
+    else:
+        (home / "dagster.yaml").write_text(LEGACY_LOCAL_YAML)
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def _run_ranges(instance: dg.DagsterInstance, ranges: Sequence[tuple[str, str]]) -> list[str]:
+    run_ids = []
+    for start, end in ranges:
+        tags = {ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end}
+        result = dg.materialize(ASSETS, instance=instance, tags=tags)
+        assert result.success
+        run_ids.append(result.run_id)
+    return run_ids
+
+
+def _record(record: dg.EventLogRecord | None, run_names: dict[str, str]) -> dict[str, Any] | None:
+    """A stored event as the instance answers it, with run ids named by their order."""
+    if record is None:
+        return None
+    entry = record.event_log_entry
+    event = entry.get_dagster_event()
+    materialization = event.step_materialization_data.materialization
+    return {
+        "storage_id": record.storage_id,
+        "run": run_names[entry.run_id],
+        "type": event.event_type_value,
+        "asset": event.asset_key,
+        "partition": event.partition,
+        "step": entry.step_key,
+        "metadata": dict(materialization.metadata),
+        "tags": dict(materialization.tags or {}),
+    }
+
+
+def _state(instance: dg.DagsterInstance, run_ids: list[str]) -> dict[str, Any]:
+    """Everything the UI and the asset APIs read back about the assets and the runs."""
+    run_names = {run_id: f"run{i}" for i, run_id in enumerate(run_ids)}
+    all_days = DAYS.get_partition_keys()
+    state: dict[str, Any] = {
+        "runs": [
+            [
+                (e.dagster_event_type, e.step_key, e.get_dagster_event().partition)
+                for e in instance.all_logs(run_id)
+                if e.is_dagster_event
+            ]
+            for run_id in run_ids
+        ]
+    }
+    for key in KEYS:
+        records = instance.fetch_materializations(key, limit=1000).records
+        latest: dict[str, Any] = {}
+        for record in sorted(records, key=lambda r: r.storage_id):
+            latest[record.partition_key or ""] = _record(record, run_names)
+        (asset_record,) = instance.get_asset_records([key])
+        entry = asset_record.asset_entry
+        state[key.to_user_string()] = {
+            "materializations": [_record(r, run_names) for r in records],
+            "latest_per_partition": latest,
+            "materialized_partitions": instance.get_materialized_partitions(key),
+            "status_by_partition": instance.get_status_by_partition(key, all_days, DAYS),
+            "asset_record": {
+                "last_materialization": _record(entry.last_materialization_record, run_names),
+                "last_run": run_names.get(entry.last_run_id or ""),
+                "last_planned_run": run_names.get(entry.last_planned_materialization_run_id or ""),
+                "last_planned_storage_id": entry.last_planned_materialization_storage_id,
+                "cached_status": entry.cached_status,
+            },
+            "latest_event": _record(
+                next(iter(instance.fetch_materializations(key, limit=1).records), None),
+                run_names,
+            ),
+            "indexed_tags": instance.event_log_storage.get_event_tags_for_asset(key),
+        }
+    return state
+
+
+@pytest.fixture(autouse=True)
+def _batching_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", BATCH_SIZE)
+    monkeypatch.setenv("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "1")
+
+
+def _count_store_event(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Event types that went through ``store_event`` (one at a time), in order."""
+    stored: list[str] = []
+    original = local_instance.SqliteEventLogStorage.store_event
+
+    def counting(self, event) -> None:
+        stored.append(event.dagster_event_type)
+        original(self, event)
+
+    monkeypatch.setattr(local_instance.SqliteEventLogStorage, "store_event", counting)
+    return stored
+
+
+@pytest.fixture(scope="module")
+def stock_state(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_EVENT_BATCH_SIZE", BATCH_SIZE)
+        mp.setenv("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "1")
+        with _instance(tmp_path_factory.mktemp("stock") / "dagster", batching=False) as instance:
+            assert type(instance.event_log_storage).__name__ == "SqliteEventLogStorage"
+            run_ids = _run_ranges(instance, RANGES)
+            return _state(instance, run_ids)
+
+
+def test_stock_state_is_what_the_runs_did(stock_state: dict[str, Any]) -> None:
+    """The reference itself holds the two ranges: 40 days, the overlap from the second run."""
+    features_state = stock_state["features"]
+    expected_days = {f"2025-01-{d:02}" for d in range(1, 32)} | {
+        f"2025-02-{d:02}" for d in range(1, 10)
+    }
+    assert features_state["materialized_partitions"] == expected_days
+    assert len(features_state["materializations"]) == 30 + 20
+    overlap = features_state["latest_per_partition"]["2025-01-25"]
+    assert overlap["run"] == "run1"
+    assert overlap["metadata"]["range"] == dg.MetadataValue.text("2025-01-21..2025-02-09")
+    assert features_state["asset_record"]["last_materialization"]["partition"] == "2025-02-09"
+    status = features_state["status_by_partition"]
+    assert status["2025-01-01"] == dg.AssetPartitionStatus.MATERIALIZED
+    assert status["2025-02-10"] is None
+
+
+def test_batched_runs_leave_the_instance_as_the_stock_storage(
+    tmp_path: Path, stock_state: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = _count_store_event(monkeypatch)
+    with _instance(tmp_path / "dagster", batching=True) as instance:
+        assert isinstance(instance.event_log_storage, BatchingSqliteEventLogStorage)
+        run_ids = _run_ranges(instance, RANGES)
+        # Every per-partition materialization went through the batch path, none one at a time.
+        assert "ASSET_MATERIALIZATION" not in stored
+        assert _state(instance, run_ids) == stock_state
+
+
+def test_a_failed_batch_is_stored_once_by_the_fallback(
+    tmp_path: Path, stock_state: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch whose index write fails leaves neither shard written; Dagster then stores each
+    event singly, and the instance still ends as the stock one (no duplicate events)."""
+    original = BatchingSqliteEventLogStorage._store_asset_event_tags
+    failures = []
+
+    def fail_third_batch(self, conn, events, event_ids) -> None:
+        failures.append(len(events))
+        if len(failures) == 3:
+            raise OSError("disk full (injected)")
+        original(self, conn, events, event_ids)
+
+    monkeypatch.setattr(BatchingSqliteEventLogStorage, "_store_asset_event_tags", fail_third_batch)
+    with _instance(tmp_path / "dagster", batching=True) as instance:
+        run_ids = _run_ranges(instance, RANGES)
+        assert len(failures) > 3
+        assert _state(instance, run_ids) == stock_state
+
+
+def test_another_dagster_version_stores_events_like_the_stock_storage(
+    tmp_path: Path, stock_state: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_instance, "DAGSTER_VERSION", "1.99.0")
+    stored = _count_store_event(monkeypatch)
+    with pytest.warns(UserWarning, match=r"Dagster 1\.99\.0 is installed"):
+        instance = _instance(tmp_path / "dagster", batching=True)
+        storage = instance.event_log_storage
+    with instance:
+        assert isinstance(storage, BatchingSqliteEventLogStorage) and not storage.batching
+        run_ids = _run_ranges(instance, RANGES)
+        assert stored.count("ASSET_MATERIALIZATION") == 3 * (30 + 20)
+        assert _state(instance, run_ids) == stock_state
+
+
+def test_local_yaml_replaces_only_what_nba_assets_wrote(tmp_path: Path) -> None:
+    legacy, generated, own = (tmp_path / name for name in ("legacy", "generated", "own"))
+    for home in (legacy, generated, own):
+        home.mkdir()
+    (legacy / "dagster.yaml").write_text(LEGACY_LOCAL_YAML)
+    # Written for a home that has since moved: regenerated for where it is now.
+    (generated / "dagster.yaml").write_text(
+        local_instance.local_instance_yaml(tmp_path / "elsewhere")
+    )
+    (own / "dagster.yaml").write_text("telemetry:\n  enabled: true\n")
+    for home in (legacy, generated):
+        text = ensure_local_instance_yaml(home).read_text()
+        assert text == local_instance.local_instance_yaml(home)
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            storage = instance.event_log_storage
+            assert isinstance(storage, BatchingSqliteEventLogStorage)
+            # Where the stock instance keeps its event log, so old runs stay visible.
+            assert Path(storage._base_dir) == home.resolve() / "history" / "runs"
+    assert ensure_local_instance_yaml(own).read_text() == "telemetry:\n  enabled: true\n"
+
+
+def test_replay_runs_on_the_batched_storage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The project's own replay writes through the batching storage and records every day."""
+    for var in ("DAGSTER_HOME", "NBA_NBA_STATS_BASE_URL", "NBA_ODDS_BASE_URL",
+                "NBA_ODDS_API_KEY", "NBA_EXECUTOR", "NBA_DATASET_PREFIX",
+                "DAGSTER_EVENT_BATCH_SIZE"):  # fmt: skip
+        # Set first so that the variables the CLI sets are restored after the test.
+        monkeypatch.setenv(var, "")
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("NBA_HOME", str(tmp_path / "home"))
+    stored = _count_store_event(monkeypatch)
+    get_settings.cache_clear()
+    try:
+        start, end = dt.date(2025, 11, 1), dt.date(2025, 11, 3)
+        assert cli.main(["replay", "--start", str(start), "--end", str(end)]) == 0
+        home = get_settings().dagster_home
+    finally:
+        get_settings.cache_clear()
+    assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == str(local_instance.EVENT_BATCH_SIZE)
+    assert "ASSET_MATERIALIZATION" not in stored
+    days = {str(start + dt.timedelta(days=i)) for i in range(3)}
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert isinstance(instance.event_log_storage, BatchingSqliteEventLogStorage)
+        (run,) = instance.get_runs()
+        assert run.status == dg.DagsterRunStatus.SUCCESS
+        keys = instance.get_asset_keys()
+        assert len(keys) > 10
+        for key in keys:
+            materialized = instance.get_materialized_partitions(key)
+            assert materialized == days, key
+            records = instance.fetch_materializations(key, limit=100).records
+            assert sorted(r.partition_key or "" for r in records) == sorted(days), key
