@@ -54,6 +54,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         bigquery_location=settings.bigquery_location,
         job_timeout_seconds=settings.bigquery_job_timeout_seconds,
         replay_table_expiration_days=settings.replay_table_expiration_days,
+        lock_timeout_seconds=settings.warehouse_lock_timeout_seconds,
     )
     # Production lands in GCS; without a bucket (a replay against emulators, say) it lands in
     # the local folder, as the default deployment does.

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-from filelock import FileLock, Timeout
 
 from nba_assets.tables.spec import TableSpec
 from nba_assets.warehouse.base import check_rows_in_range
+from nba_assets.warehouse.duckdb_lock import WarehouseFile
 
 _DUCKDB_TYPES: dict[type[pl.DataType], str] = {
     pl.Date: "DATE",
@@ -36,60 +36,65 @@ def _quote(identifier: str) -> str:
 
 
 class DuckDBWarehouse:
-    """Day-partitioned tables in one DuckDB file, safe for several writers at once.
+    """Day-partitioned tables in one DuckDB file, safe for several writers and readers at once.
 
     DuckDB lets one process at a time open a file for writing, so every access takes an
     exclusive file lock next to the database and holds the connection only for one
-    transaction. Steps of a multiprocess run and concurrent runs then queue instead of failing
-    with DuckDB's "Could not set lock" error.
+    transaction. Steps of a multiprocess run, concurrent runs and ``nba-assets sql`` then queue
+    instead of failing with DuckDB's "Could not set lock" error. A connection opened outside
+    the pipeline is waited for up to ``lock_timeout_seconds`` (see :mod:`duckdb_lock`). Reads
+    open the file read-only and never create it, a schema or a table.
     """
 
-    def __init__(self, path: Path, prefix: str = "", lock_timeout_seconds: float = 900.0):
+    def __init__(self, path: Path, prefix: str = "", lock_timeout_seconds: float = 300.0):
         self.path = Path(path)
         self.prefix = prefix
-        self._lock_path = str(self.path) + ".lock"
-        self._lock_timeout = lock_timeout_seconds
+        self.file = WarehouseFile(self.path, lock_timeout_seconds)
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """An exclusive connection to the file, for one unit of work."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with FileLock(self._lock_path, timeout=self._lock_timeout):
-                con = duckdb.connect(str(self.path))
-                try:
-                    con.execute("SET TimeZone = 'UTC'")
-                    yield con
-                finally:
-                    con.close()
-        except Timeout as exc:
-            raise TimeoutError(
-                f"waited {self._lock_timeout:.0f}s for the warehouse lock {self._lock_path}"
-            ) from exc
+    def connect(
+        self, purpose: str = "writing", read_only: bool = False
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the file for one unit of work, exclusive among our processes.
+
+        ``purpose`` is recorded with the lock, so a process waiting for it can say what it
+        waits for. A write creates the file (and its folder) when there is none yet.
+        """
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.file.open(purpose, read_only=read_only) as con:
+            con.execute("SET TimeZone = 'UTC'")
+            yield con
 
     def table_name(self, spec: TableSpec) -> str:
         return f"{_quote(spec.dataset_name(self.prefix))}.{_quote(spec.name)}"
 
     def ensure_tables(self, specs: Iterable[TableSpec]) -> None:
-        with self.connect() as con:
+        specs = list(specs)
+        with self.connect(f"creating {len(specs)} tables") as con:
             for spec in specs:
                 self._ensure(con, spec)
 
-    def _ensure(self, con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
-        schema = spec.dataset_name(self.prefix)
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
+    def _table_exists(self, con: duckdb.DuckDBPyConnection, spec: TableSpec) -> bool:
+        """Whether the table is there; refuses one whose columns are not the spec's."""
         existing = con.execute(
             "SELECT column_name FROM information_schema.columns"
             " WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            [schema, spec.name],
+            [spec.dataset_name(self.prefix), spec.name],
         ).fetchall()
-        if existing:
-            have = [r[0] for r in existing]
-            if have != list(spec.columns):
-                raise RuntimeError(
-                    f"{spec.qualified_name(self.prefix)} in {self.path} has columns {have}, but"
-                    f" its spec has {list(spec.columns)}; drop the table (or the file) to rebuild"
-                )
+        if not existing:
+            return False
+        have = [r[0] for r in existing]
+        if have != list(spec.columns):
+            raise RuntimeError(
+                f"{spec.qualified_name(self.prefix)} in {self.path} has columns {have}, but"
+                f" its spec has {list(spec.columns)}; drop the table (or the file) to rebuild"
+            )
+        return True
+
+    def _ensure(self, con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(spec.dataset_name(self.prefix))}")
+        if self._table_exists(con, spec):
             return
         cols = ", ".join(f"{_quote(c)} {duckdb_type(t)}" for c, t in spec.columns.items())
         con.execute(f"CREATE TABLE {self.table_name(spec)} ({cols})")
@@ -102,7 +107,8 @@ class DuckDBWarehouse:
         df = spec.conform(df)
         check_rows_in_range(spec, df, start, end)
         incoming = df.sort(list(spec.clustering), nulls_last=True).to_arrow()  # noqa: F841
-        with self.connect() as con:
+        purpose = f"writing {spec.qualified_name(self.prefix)} {start}..{end}"
+        with self.connect(purpose) as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 self._ensure(con, spec)
@@ -125,6 +131,11 @@ class DuckDBWarehouse:
         end: dt.date | None = None,
         columns: list[str] | None = None,
     ) -> pl.DataFrame:
+        """Rows of ``start..end`` (inclusive; None = unbounded), on a read-only connection.
+
+        A table (or a whole file) nothing has written yet reads as an empty frame with the
+        spec's schema; reading creates nothing.
+        """
         wanted = columns or list(spec.columns)
         unknown = [c for c in wanted if c not in spec.columns]
         if unknown:
@@ -138,8 +149,11 @@ class DuckDBWarehouse:
         if end is not None:
             sql += f" AND {part} <= ?"
             params.append(end)
-        with self.connect() as con:
-            self._ensure(con, spec)
+        if not self.path.exists():  # nothing written yet; a read never creates the file
+            return spec.empty().select(wanted)
+        with self.connect(f"reading {spec.qualified_name(self.prefix)}", read_only=True) as con:
+            if not self._table_exists(con, spec):
+                return spec.empty().select(wanted)
             arrow = con.execute(sql, params).to_arrow_table()
         df = pl.from_arrow(arrow)
         assert isinstance(df, pl.DataFrame)

@@ -21,6 +21,7 @@ class WarehouseResource(dg.ConfigurableResource):
     bigquery_location: str = "US"
     job_timeout_seconds: float = 600.0
     replay_table_expiration_days: int = 7
+    lock_timeout_seconds: float = 300.0
     _warehouse: Warehouse | None = PrivateAttr(default=None)
 
     def get(self) -> Warehouse:
@@ -34,7 +35,11 @@ class WarehouseResource(dg.ConfigurableResource):
 
             from nba_assets.warehouse.duckdb import DuckDBWarehouse
 
-            return DuckDBWarehouse(Path(self.duckdb_path), prefix=self.prefix)
+            return DuckDBWarehouse(
+                Path(self.duckdb_path),
+                prefix=self.prefix,
+                lock_timeout_seconds=self.lock_timeout_seconds,
+            )
         from nba_assets.warehouse.bigquery import BigQueryWarehouse, make_client
 
         client = make_client(self.gcp_project, self.bigquery_endpoint, self.bigquery_location)
