@@ -1,19 +1,23 @@
 """Validate landed source payloads (bytes) into the typed ``nba_raw`` frames.
 
 A payload that is not what the source promises (bad JSON, a missing result set or field, a value
-of the wrong type) raises :class:`PayloadError` naming source, endpoint, game_date and field.
+of the wrong type, a column its table spec expects that is missing or null in every row, rows
+that share a key but differ) raises :class:`PayloadError` naming source, endpoint, game_date and
+field or column.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from nba_assets.lib.names import with_player_lookup
+from nba_assets.tables.spec import TableSpec
 
 
 class PayloadError(ValueError):
@@ -22,6 +26,64 @@ class PayloadError(ValueError):
     def __init__(self, source: str, endpoint: str, game_date: dt.date, detail: str, uri: str = ""):
         where = f"{source}/{endpoint} for game_date {game_date}"
         super().__init__(f"{where}: {detail}" + (f" (landed file: {uri})" if uri else ""))
+
+
+def check_columns(
+    df: pl.DataFrame, spec: TableSpec, columns: Sequence[str], ctx: StatsContext
+) -> None:
+    """Fail a payload whose rows lack a column, or have one null in every row, against the spec.
+
+    ``columns`` are the spec's columns the payload fills (the parser's output). A field the source
+    renamed or stopped filling would otherwise land as a column of nulls (see ``TableSpec``'s null
+    policy). A payload without rows (a day without games) has nothing to judge.
+
+    Raises:
+        PayloadError: naming every such column (and the season, where the policy depends on it).
+    """
+    if df.is_empty():
+        return
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ctx.error(f"parsed rows lack column(s) {missing} of {spec.qualified_name()}")
+    offences = spec.all_null_columns(df.select(columns))
+    if offences:
+        each = ", ".join(
+            f"{column!r} ({rows} rows{f', season {season}' if season else ''})"
+            for column, season, rows in offences
+        )
+        raise ctx.error(
+            f"column(s) null in every row: {each}; {spec.qualified_name()} expects values there,"
+            " so the source has likely renamed or stopped filling the field. The payload stays in"
+            " the landing zone: fix the source, or declare the column in the table spec's"
+            " nullable / null_in_seasons, then re-run the day"
+        )
+
+
+def drop_duplicate_rows(
+    df: pl.DataFrame, key: Sequence[str], ctx: StatsContext
+) -> tuple[pl.DataFrame, int]:
+    """``df`` without rows repeated exactly, and how many were dropped.
+
+    A source that sends the same record twice loses nothing when one copy goes; two records with
+    the same key that differ cannot both be true, and picking one would hide it.
+
+    Raises:
+        PayloadError: rows share ``key`` but differ, naming the key and the differing columns.
+    """
+    if df.is_empty():
+        return df, 0
+    unique = df.unique(maintain_order=True)
+    clashing = unique.filter(pl.len().over(key) > 1)
+    if not clashing.is_empty():
+        first = clashing.row(0, named=True)
+        group = clashing.filter(pl.all_horizontal(pl.col(k) == first[k] for k in key))
+        differing = [c for c in group.columns if group.get_column(c).n_unique() > 1]
+        raise ctx.error(
+            f"{clashing.height} rows share a key ({', '.join(key)}) but differ, e.g."
+            f" {', '.join(f'{k}={first[k]!r}' for k in key)} in column(s) {differing};"
+            " the source contradicts itself, so no copy is kept"
+        )
+    return unique, df.height - unique.height
 
 
 # --- NBA.com stats ----------------------------------------------------------------------------

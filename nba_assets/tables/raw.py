@@ -33,6 +33,17 @@ BOX_COLUMNS = {
     "plus_minus": pl.Float64(),
 }
 _SHOOTING_NOTE = "null where the source season has no full shooting box (see the data README)"
+# The box columns only the full league game log has. The replay archive's sources lack them on
+# many days (its PROVENANCE.md): player rows have them throughout only in 2022-23 (2023-24 stops
+# before the late playoffs; 2024-25 and 2025-26 cover only players with prop lines, regular
+# season only; earlier seasons have none), team rows in every season but 2025-26, whose team logs
+# have no minutes either. In any other season a payload with one of them null in every row
+# means the source changed.
+SHOOTING_BOX = ("fgm", "fga", "fg3m", "fg3a", "ftm", "fta", "oreb", "dreb", "pf")
+PLAYER_SEASONS_WITHOUT_SHOOTING_BOX = frozenset(
+    {"2017-18", "2018-19", "2019-20", "2020-21", "2021-22", "2023-24", "2024-25", "2025-26"}
+)
+TEAM_SEASONS_WITHOUT_SHOOTING_BOX = frozenset({"2025-26"})
 
 nbac_schedule = TableSpec(
     dataset=DATASET,
@@ -51,6 +62,8 @@ nbac_schedule = TableSpec(
     clustering=("game_id",),
     description="NBA.com scoreboard: the day's games, status (1 scheduled, 2 live, 3 final)"
     " and scores.",
+    # No scores before the games are played.
+    nullable=frozenset({"home_pts", "away_pts"}),
 )
 
 nbac_player_boxscores = TableSpec(
@@ -71,6 +84,7 @@ nbac_player_boxscores = TableSpec(
     clustering=("player_lookup", "game_id"),
     description="NBA.com league game log, players: one row per player per finished game.",
     column_descriptions={c: _SHOOTING_NOTE for c in ("fgm", "fga", "fg3m", "fg3a", "ftm", "fta")},
+    null_in_seasons={c: PLAYER_SEASONS_WITHOUT_SHOOTING_BOX for c in SHOOTING_BOX},
 )
 
 nbac_team_boxscores = TableSpec(
@@ -88,6 +102,7 @@ nbac_team_boxscores = TableSpec(
     clustering=("team_abbr", "game_id"),
     description="NBA.com league game log, teams: one row per team per finished game.",
     column_descriptions={c: _SHOOTING_NOTE for c in ("fgm", "fga", "fg3m", "fg3a", "ftm", "fta")},
+    null_in_seasons={c: TEAM_SEASONS_WITHOUT_SHOOTING_BOX for c in (*SHOOTING_BOX, "minutes")},
 )
 
 nbac_player_list = TableSpec(
@@ -146,6 +161,7 @@ odds_player_props = TableSpec(
     clustering=("player_lookup", "market", "bookmaker"),
     description="The Odds API player props: the day's pre-game snapshot, one row per book, market "
     "and player; player_id is null when the book's name matched no NBA.com player.",
+    nullable=frozenset({"player_id"}),
 )
 
 TABLES = (

@@ -1,7 +1,7 @@
 """Phase 2: validate each landed payload into the typed ``nba_raw`` tables."""
 
-import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -26,34 +26,70 @@ from nba_assets.partitions import game_date_partitions
 from nba_assets.player_aliases import load_aliases
 from nba_assets.resources import LandingResource, WarehouseResource
 from nba_assets.tables import raw
+from nba_assets.tables.spec import TableSpec
 
 Parser = Callable[[bytes, Any], pl.DataFrame]  # Any: a StatsContext or an OddsContext
 
 
+@dataclass
+class Parsed:
+    """The rows of a range's payloads, and what parsing them found."""
+
+    rows: pl.DataFrame
+    payloads: int
+    duplicate_rows: int
+
+    def metadata(self) -> dict[str, int]:
+        return {
+            "rows": self.rows.height,
+            "payloads": self.payloads,
+            "duplicate_rows_dropped": self.duplicate_rows,
+        }
+
+
 def _parse_range(
+    context: dg.AssetExecutionContext,
     landing: LandingResource,
+    spec: TableSpec,
     source: str,
     endpoint: str,
-    start: dt.date,
-    end: dt.date,
     parse: Parser,
     schema: pl.Schema,
-) -> tuple[pl.DataFrame, int]:
-    """Parse every payload landed for ``start..end``; returns the rows and the payload count."""
+    key: Sequence[str],
+) -> Parsed:
+    """Parse and check every payload landed for the run's days.
+
+    Each payload must fill the columns of ``schema`` as ``spec``'s null policy expects, and rows
+    repeated exactly within a payload are dropped, counted and logged (rows that share ``key``
+    but differ fail it). A failing payload raises :class:`parsers.PayloadError` and stays in the
+    landing zone untouched: parsing only reads.
+    """
+    start, end = partition_dates(context)
     context_type = parsers.OddsContext if source == ODDS else parsers.StatsContext
-    frames, payloads = [], 0
+    frames, payloads, duplicates = [], 0, 0
     for day in each_date(start, end):
+        uris = {uri.rsplit("/", 1)[-1]: uri for uri in landing.zone.list(source, endpoint, day)}
         for entry, body in landed_payloads(landing.zone, source, endpoint, day):
-            frames.append(parse(body, context_type(endpoint, day, entry.name)))
+            ctx = context_type(endpoint, day, uris.get(entry.name, entry.name))
+            frame = parse(body, ctx)
+            parsers.check_columns(frame, spec, list(schema), ctx)
+            frame, dropped = parsers.drop_duplicate_rows(frame, key, ctx)
+            if dropped:
+                context.log.warning(
+                    f"{source}/{endpoint} for game_date {day}: dropped {dropped} exact duplicate"
+                    f" row(s) of {frame.height + dropped} (landed file: {ctx.uri})"
+                )
+            frames.append(frame)
             payloads += 1
+            duplicates += dropped
     frames = [f for f in frames if not f.is_empty()]
     if not frames:
-        return pl.DataFrame(schema=schema), payloads
+        return Parsed(pl.DataFrame(schema=schema), payloads, duplicates)
     df = pl.concat(frames, how="diagonal_relaxed")
-    return df.select(pl.col(c).cast(t) for c, t in schema.items()), payloads
+    return Parsed(df.select(pl.col(c).cast(t) for c, t in schema.items()), payloads, duplicates)
 
 
-def _raw_asset(spec, scrape_endpoint: str, source: str, parse: Parser, doc: str):
+def _raw_asset(spec: TableSpec, scrape_endpoint: str, source: str, parse: Parser, doc: str):
     @dg.asset(
         name=spec.name,
         key_prefix=[raw.DATASET],
@@ -66,11 +102,10 @@ def _raw_asset(spec, scrape_endpoint: str, source: str, parse: Parser, doc: str)
         kinds={"polars"},
     )
     def _asset(context: dg.AssetExecutionContext, landing: LandingResource) -> dg.Output:
-        start, end = partition_dates(context)
-        df, payloads = _parse_range(
-            landing, source, scrape_endpoint, start, end, parse, spec.schema
+        parsed = _parse_range(
+            context, landing, spec, source, scrape_endpoint, parse, spec.schema, spec.key
         )
-        return dg.Output(df, metadata={"rows": df.height, "payloads": payloads})
+        return dg.Output(parsed.rows, metadata=parsed.metadata())
 
     return _asset
 
@@ -115,10 +150,12 @@ def odds_player_props(
     schema = pl.Schema(
         {c: t for c, t in spec.columns.items() if c not in ("player_lookup", "player_id")}
     )
-    df, payloads = _parse_range(
-        landing, ODDS, EVENT_ODDS, start, end, parsers.parse_event_odds, schema
-    )
-    df = with_player_lookup(df, "player_name").with_columns(
+    # The parser pairs Over and Under per book, market and player name as the book spells it.
+    parsed = _parse_range(
+        context, landing, spec, ODDS, EVENT_ODDS, parsers.parse_event_odds, schema,
+        ("event_id", "bookmaker", "market", "player_name"),
+    )  # fmt: skip
+    df = with_player_lookup(parsed.rows, "player_name").with_columns(
         player_lookup=apply_aliases(pl.col("player_lookup"), load_aliases())
     )
     roster = (
@@ -136,8 +173,8 @@ def odds_player_props(
     return dg.Output(
         df,
         metadata={
+            **parsed.metadata(),
             "rows": df.height,
-            "payloads": payloads,
             "unmatched_players": unmatched.len(),
             "unmatched_rows": int(df.get_column("player_id").null_count()),
             "unmatched_names": ", ".join(unmatched.head(50).to_list()),
