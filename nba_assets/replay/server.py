@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -16,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from nba_assets.replay.archive import Archive, load_archive
-from nba_assets.replay.faults import FaultRule, FaultSpec, request_key
+from nba_assets.replay.faults import FaultRule, FaultSpec, apply_drift, request_key
 from nba_assets.replay.odds_api import OddsApi
 from nba_assets.replay.responses import HttpError, Response, json_response
 from nba_assets.replay.stats_api import StatsApi
@@ -30,7 +31,8 @@ class ServerStats:
 
     Attributes:
         requests: requests received (every attempt counts).
-        faults: injected faults by kind ("429", "500", "slow", "truncated", "malformed").
+        faults: injected faults by kind ("429", "500", "slow", "truncated", "malformed",
+            "rename", "null").
         by_endpoint: requests by endpoint ("stats/leaguegamelog", "odds/events", ...).
         max_in_flight: the most requests that were being answered at the same time.
     """
@@ -225,12 +227,16 @@ class ReplayServer:
             if rule is not None and not (first_attempt or rule.always):
                 rule = None
             if rule is not None:
-                with self._lock:
-                    self._faults[rule.kind] = self._faults.get(rule.kind, 0) + 1
-            self._answer(handler, method, split.path, query, rule)
+                self._count_fault(rule.kind)
+            drift = self.faults.drift(self.seed, key) if self.faults else []
+            self._answer(handler, method, split.path, query, rule, drift)
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    def _count_fault(self, kind: str) -> None:
+        with self._lock:
+            self._faults[kind] = self._faults.get(kind, 0) + 1
 
     def _answer(
         self,
@@ -239,6 +245,7 @@ class ReplayServer:
         path: str,
         query: list[tuple[str, str]],
         rule: FaultRule | None,
+        drift: list[FaultRule],
     ) -> None:
         kind = rule.kind if rule is not None else None
         if kind == "429":
@@ -249,6 +256,14 @@ class ReplayServer:
             if rule is not None and kind == "slow":
                 time.sleep(rule.slow_seconds)
             response = self.app.handle(method, path, query, self.current_time())
+        if drift and response.status == 200:
+            payload = json.loads(response.body)
+            for change in drift:
+                changed = apply_drift(payload, [change])
+                if changed != payload:  # counted where the answer has the field
+                    self._count_fault(change.kind)
+                payload = changed
+            response = json_response(200, payload, response.headers)
         if kind == "malformed":
             response = Response(
                 200,
