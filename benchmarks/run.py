@@ -8,6 +8,8 @@
   against 30 single-day writes;
 - features: phases 3 and 4 for a range of days in one vectorised pass against one pass per day
   (what a per-partition asset would do), on real data.
+- bookkeeping: the same single-run backfill of trivial daily assets, and a short replay, on
+  the stock SQLite event log against the batching one (``benchmarks/bookkeeping.py``).
 """
 
 from __future__ import annotations
@@ -138,6 +140,13 @@ def bench_features(quick: bool) -> dict[str, float]:
             "per_day/range": per_day / once}  # fmt: skip
 
 
+def bench_bookkeeping(quick: bool) -> dict[str, float]:
+    # benchmarks/ is on sys.path when this file runs as a script.
+    from bookkeeping import bench_bookkeeping as measure
+
+    return measure(quick)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller inputs")
@@ -145,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = {}
     for name, bench in (("fetch", bench_fetch), ("warehouse", bench_warehouse),
-                        ("features", bench_features), ("executor", bench_executor)):  # fmt: skip
+                        ("features", bench_features), ("executor", bench_executor),
+                        ("bookkeeping", bench_bookkeeping)):  # fmt: skip
         results[name] = bench(args.quick)
     if args.json:
         print(json.dumps(results))
