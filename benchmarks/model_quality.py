@@ -1,15 +1,17 @@
 """Prediction quality on the reported days, and the validation that chose the constants.
 
-python benchmarks/model_quality.py [--json] [--data DIR]
-    Builds every table from the real data files with the platform's own transforms (raw
-    frames -> analytics -> feature store), runs the three systems walk-forward over
-    2025-10-21..2025-11-15 exactly as the assets do, grades them against the real points
-    and the books' median lines, and prints MAE (with the season-to-date average and the
-    line on the same player-games), hit rate, picks and ROI. Nothing is tuned here.
+python benchmarks/model_quality.py [--json] [--archive DIR]
+    Replays the shipped archive (or DIR) through the production parsers and the platform's
+    own transforms (raw frames -> analytics -> feature store, ``nba_assets.pipeline``), runs
+    the three systems walk-forward over 2025-10-21..2025-11-15 exactly as the assets do,
+    grades them against the real points and the books' median lines, and prints MAE (with
+    the season-to-date average and the line on the same player-games), hit rate, picks and
+    ROI. Nothing is tuned here.
 
 python benchmarks/model_quality.py --tune [--parts ma,lightgbm,availability,stacking,cadence,...]
     Re-runs the rolling-origin validation on 2022-23, 2023-24 and 2024-25 that chose the
-    constants in nba_assets/lib/predict.py. It never looks at a 2025-26 game.
+    constants in nba_assets/lib/predict.py. It never looks at a 2025-26 game. The market parts
+    read real PRA lines, which the archive does not carry, from the data folder (``--data``).
 """
 
 from __future__ import annotations
@@ -31,12 +33,16 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from nba_assets.lib import analytics, features, grading, predict, report  # noqa: E402
+from nba_assets.lib import grading, predict, report  # noqa: E402
 from nba_assets.lib.features import FEATURES_V1  # noqa: E402
 from nba_assets.lib.lines import daily_points_lines  # noqa: E402
 from nba_assets.lib.names import apply_aliases, with_player_lookup  # noqa: E402
+from nba_assets.pipeline import compute_phases, raw_frames  # noqa: E402
 from nba_assets.player_aliases import load_aliases  # noqa: E402
-from nba_assets_tests.raw_fixtures import DATA_DIR, raw_frames  # noqa: E402
+from nba_assets.replay.archive import load_archive  # noqa: E402
+
+# The project's data folder beside the checkout: the PRA lines the market parts of --tune read.
+DATA_DIR = REPO.parent / "shared" / "data"
 
 HISTORY_START = dt.date(2017, 10, 1)
 REPORT_START, REPORT_END = dt.date(2025, 10, 21), dt.date(2025, 11, 15)
@@ -53,19 +59,15 @@ class Tables:
     props: pl.DataFrame  # odds_player_props rows
 
 
-def build_tables(data_dir: Path, end: dt.date = REPORT_END) -> Tables:
-    """The feature store and box scores from the real files, through the platform's transforms."""
-    frames = raw_frames(HISTORY_START, end, data_dir)
-    box, team_box = frames["nbac_player_boxscores"], frames["nbac_team_boxscores"]
+def build_tables(archive_dir: Path | None, end: dt.date = REPORT_END) -> Tables:
+    """The feature store and box scores replayed from the archive (None: the shipped one)
+    through the production parsers and the platform's transforms."""
+    archive = load_archive(archive_dir)
+    frames = raw_frames(HISTORY_START, end, archive)
     props = frames["odds_player_props"]
-    summary = analytics.player_game_summary(box, team_box, props)
-    teams = analytics.upcoming_team_game_context(frames["nbac_schedule"], HISTORY_START, end)
-    players = analytics.upcoming_player_game_context(teams, frames["nbac_player_list"], box, props)
-    cache = features.player_daily_cache(players, summary)
-    profile = features.team_defense_profile(teams, analytics.team_defense_game_summary(team_box))
-    composite = features.player_composite_factors(players, teams, cache, profile)
-    offense = features.team_offense_form(teams, analytics.team_offense_game_summary(team_box))
-    store = features.ml_feature_store(players, cache, composite, profile, offense)
+    tables = compute_phases(frames, HISTORY_START, end)
+    summary, store = tables["player_game_summary"], tables["ml_feature_store"]
+    players = tables["upcoming_player_game_context"]
     seasons = players.select("game_date", "player_id", "season")
     store = predict.model_inputs(store.join(seasons, on=["game_date", "player_id"], how="left"))
     actuals = summary.select(
@@ -634,7 +636,15 @@ def _print_measurement(result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--data", type=Path, default=DATA_DIR)
+    parser.add_argument(
+        "--archive",
+        type=Path,
+        default=None,
+        help="replay archive or raw data folder the tables come from (default: the shipped one)",
+    )
+    parser.add_argument(
+        "--data", type=Path, default=DATA_DIR, help="data folder with the PRA lines (--tune)"
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--tune", action="store_true")
     parser.add_argument(
@@ -644,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     began = time.perf_counter()
-    tables = build_tables(args.data)
+    tables = build_tables(args.archive)
     if args.tune:
         tune(tables, args.parts.split(","), args.data)
         print(f"({time.perf_counter() - began:.0f} s)")

@@ -7,7 +7,8 @@
 - warehouse: replacing one day of player box scores in DuckDB, one write of a 30-day range
   against 30 single-day writes;
 - features: phases 3 and 4 for a range of days in one vectorised pass against one pass per day
-  (what a per-partition asset would do), on real data.
+  (what a per-partition asset would do), on the raw tables a replay of the shipped archive
+  writes (``nba_assets.pipeline``).
 - bookkeeping: the same single-run backfill of trivial daily assets, and a short replay, on
   the stock SQLite event log against the batching one (``benchmarks/bookkeeping.py``).
 """
@@ -120,9 +121,7 @@ def bench_warehouse(quick: bool) -> dict[str, float]:
 
 
 def bench_features(quick: bool) -> dict[str, float]:
-    sys.path.insert(0, str(REPO))
-    from nba_assets_tests.raw_fixtures import raw_frames
-    from nba_assets_tests.test_features import compute_phases
+    from nba_assets.pipeline import compute_phases, raw_frames
 
     end = dt.date(2025, 11, 15)
     start = end - dt.timedelta(days=(14 if quick else 59))

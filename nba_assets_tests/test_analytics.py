@@ -1,4 +1,7 @@
-"""Phase 3 transforms on real data: summaries equal the source, nulls are never invented."""
+"""Phase 3 transforms on real data: summaries equal the source, nulls are never invented.
+
+Inputs are the raw tables a replay of the shipped archive writes (``nba_assets.pipeline``).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,15 @@ import polars as pl
 import pytest
 
 from nba_assets.lib import analytics
+from nba_assets.pipeline import raw_frames
+from nba_assets.replay.archive import load_archive
 from nba_assets.tables import analytics as tables
-from nba_assets_tests.raw_fixtures import DATA_DIR, raw_frames
 
-LINES_START, LINES_END = dt.date(2025, 11, 8), dt.date(2025, 11, 12)  # real lines, no shooting box
+LINES_START, LINES_END = dt.date(2025, 11, 8), dt.date(2025, 11, 12)  # real lines
 BOX_START, BOX_END = dt.date(2023, 1, 10), dt.date(2023, 1, 14)  # full shooting box
+# No shooting box: the archive has none before 2022-23 (2025-26 has one for the players the
+# books list, so it cannot stand for a season without).
+NO_BOX_START, NO_BOX_END = dt.date(2022, 1, 10), dt.date(2022, 1, 14)
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +32,11 @@ def box_raw() -> dict[str, pl.DataFrame]:
     return raw_frames(BOX_START, BOX_END)
 
 
+@pytest.fixture(scope="module")
+def no_box_raw() -> dict[str, pl.DataFrame]:
+    return raw_frames(NO_BOX_START, NO_BOX_END)
+
+
 def _summary(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
     return analytics.player_game_summary(
         frames["nbac_player_boxscores"], frames["nbac_team_boxscores"], frames["odds_player_props"]
@@ -34,7 +46,8 @@ def _summary(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
 def test_summary_rows_and_points_equal_the_source_file(lines_raw: dict[str, pl.DataFrame]) -> None:
     summary = _summary(lines_raw)
     tables.player_game_summary.conform(summary)
-    source = pl.read_parquet(DATA_DIR / "player_game_logs_lite_2017-18_2025-26.parquet").select(
+    # The archive's player games, as recorded (see the archive's PROVENANCE.md).
+    source = load_archive().player_games.select(
         player_id=pl.col("PLAYER_ID"),
         game_date=pl.col("GAME_DATE").str.to_date(),
         source_pts=pl.col("PTS"),
@@ -51,9 +64,10 @@ def test_summary_rows_and_points_equal_the_source_file(lines_raw: dict[str, pl.D
 
 
 def test_ts_pct_and_usage_are_null_without_attempts_or_box(
-    lines_raw: dict[str, pl.DataFrame], box_raw: dict[str, pl.DataFrame]
+    no_box_raw: dict[str, pl.DataFrame], box_raw: dict[str, pl.DataFrame]
 ) -> None:
-    no_box = _summary(lines_raw)
+    no_box = _summary(no_box_raw)
+    assert no_box.height > 500
     for column in ("ts_pct", "efg_pct", "usage_rate", "fga", "fta"):
         assert no_box.get_column(column).is_null().all(), column
     with_box = _summary(box_raw)
@@ -65,8 +79,30 @@ def test_ts_pct_and_usage_are_null_without_attempts_or_box(
         2 * (attempted.get_column("fga") + 0.44 * attempted.get_column("fta"))
     )
     assert attempted.get_column("ts_pct").to_list() == pytest.approx(expected.to_list())
+    # The players' shares of their team's shooting load sum to one, less the share of the
+    # turnovers NBA.com charges to the team and to no player (shot clock, eight seconds, ...):
+    # the expected sums come from the archive's own player and team games.
     shares = with_box.group_by("game_id", "team_id").agg(pl.col("usage_rate").sum())
-    assert shares.get_column("usage_rate").is_between(0.999, 1.001).all()
+    archive = load_archive()
+    load = pl.col("FGA") + 0.44 * pl.col("FTA") + pl.col("TOV")
+    players = archive.player_games.group_by("GAME_ID", "TEAM_ID").agg(
+        player_load=load.sum(), player_tov=pl.col("TOV").sum()
+    )
+    expected = archive.team_games.join(players, on=["GAME_ID", "TEAM_ID"]).select(
+        game_id="GAME_ID",
+        team_id="TEAM_ID",
+        expected=pl.col("player_load") / load,
+        team_only_tov=pl.col("TOV") - pl.col("player_tov"),
+    )
+    shares = shares.join(expected, on=["game_id", "team_id"], how="left")
+    assert shares.height > 20 and shares.get_column("expected").null_count() == 0
+    assert shares.get_column("usage_rate").to_list() == pytest.approx(
+        shares.get_column("expected").to_list()
+    )
+    exact = shares.filter(pl.col("team_only_tov") == 0)
+    assert exact.height > 10
+    assert exact.get_column("usage_rate").is_between(0.999, 1.001).all()
+    assert shares.filter(pl.col("team_only_tov") > 0).get_column("usage_rate").max() < 1
 
 
 def test_team_points_equal_the_sum_of_their_players(box_raw: dict[str, pl.DataFrame]) -> None:

@@ -1,4 +1,7 @@
-"""Phase 4 transforms on real data: no leakage, rolling form against the source, coverage."""
+"""Phase 4 transforms on real data: no leakage, rolling form against the source, coverage.
+
+Inputs are the raw tables a replay of the shipped archive writes (``nba_assets.pipeline``).
+"""
 
 from __future__ import annotations
 
@@ -7,45 +10,15 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from nba_assets.lib import analytics, features
+from nba_assets.lib import features
+from nba_assets.pipeline import compute_phases, raw_frames
+from nba_assets.replay.archive import load_archive
 from nba_assets.tables import precompute
-from nba_assets_tests.raw_fixtures import DATA_DIR, raw_frames
 
 HISTORY_START = dt.date(2024, 10, 1)  # the whole previous season, for points_avg_prev_season
 START, END = dt.date(2025, 11, 8), dt.date(2025, 11, 14)
 DAY = dt.date(2025, 11, 10)
 LATER_DAY = dt.date(2025, 11, 12)
-
-
-def compute_phases(
-    frames: dict[str, pl.DataFrame], start: dt.date, end: dt.date
-) -> dict[str, pl.DataFrame]:
-    """Every phase-3 and phase-4 table for ``start..end`` from raw frames (history included)."""
-    box = frames["nbac_player_boxscores"]
-    team_box = frames["nbac_team_boxscores"]
-    props = frames["odds_player_props"]
-    summary = analytics.player_game_summary(box, team_box, props)
-    offense = analytics.team_offense_game_summary(team_box)
-    defense = analytics.team_defense_game_summary(team_box)
-    teams = analytics.upcoming_team_game_context(frames["nbac_schedule"], start, end)
-    players = analytics.upcoming_player_game_context(teams, frames["nbac_player_list"], box, props)
-    cache = features.player_daily_cache(players, summary)
-    profile = features.team_defense_profile(teams, defense)
-    composite = features.player_composite_factors(players, teams, cache, profile)
-    store = features.ml_feature_store(
-        players, cache, composite, profile, features.team_offense_form(teams, offense)
-    )
-    return {
-        "player_game_summary": summary,
-        "team_offense_game_summary": offense,
-        "team_defense_game_summary": defense,
-        "upcoming_team_game_context": teams,
-        "upcoming_player_game_context": players,
-        "player_daily_cache": cache,
-        "team_defense_profile": profile,
-        "player_composite_factors": composite,
-        "ml_feature_store": store,
-    }
 
 
 @pytest.fixture(scope="module")
@@ -110,9 +83,10 @@ def test_features_of_a_day_ignore_games_on_and_after_it(
 
 
 def test_last_10_average_matches_the_source_file(tables: dict[str, pl.DataFrame]) -> None:
+    # The archive's player games, as recorded (see the archive's PROVENANCE.md).
     source = (
-        pl.read_parquet(DATA_DIR / "player_game_logs_lite_2017-18_2025-26.parquet")
-        .with_columns(game_date=pl.col("GAME_DATE").str.to_date())
+        load_archive()
+        .player_games.with_columns(game_date=pl.col("GAME_DATE").str.to_date())
         .filter(pl.col("game_date") < DAY)
     )
     store = _on(tables["ml_feature_store"], DAY)
@@ -162,10 +136,14 @@ def test_first_game_of_a_season_falls_back_to_the_previous_one(
     assert veterans.get_column("points_avg_last_10").is_not_null().all()
 
 
-def test_shooting_box_features_are_null_without_a_box_never_invented(
-    tables: dict[str, pl.DataFrame],
-) -> None:
-    store = _on(tables["ml_feature_store"], DAY)
+def test_shooting_box_features_are_null_without_a_box_never_invented() -> None:
+    # The archive has no player shooting box before 2022-23 (2025-26 has one for the players
+    # the books list, so none of its days lacks a box in the last 10 games).
+    no_box_day = dt.date(2022, 1, 20)
+    store = compute_phases(raw_frames(dt.date(2020, 12, 1), no_box_day), no_box_day, no_box_day)[
+        "ml_feature_store"
+    ]
+    assert store.height > 100
     for column in ("usage_last_10", "three_pt_rate_last_10", "ft_rate_last_10", "ts_pct_last_10"):
         assert store.get_column(column).is_null().all(), column
     assert store.get_column("missing_inputs").str.contains("ts_pct_last_10").all()
@@ -188,7 +166,7 @@ def test_feature_quality_weighs_the_null_features(tables: dict[str, pl.DataFrame
     store = tables["ml_feature_store"]
     quality = store.get_column("feature_quality")
     assert quality.is_between(0, 100).all()
-    # 2025-26 has no shooting box, so no real row is complete: complete the real rows by hand.
+    # 2025-26 has no team shooting box, so no real row is complete: complete them by hand.
     filled = store.with_columns(pl.col(name).fill_null(0.0) for name in features.FEATURES_V1)
     complete = features.feature_quality(filled)
     assert complete.height == store.height > 0

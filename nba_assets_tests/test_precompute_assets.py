@@ -1,4 +1,7 @@
-"""Phases 3 and 4 as Dagster assets on a real DuckDB file: a range run, and a blocking check."""
+"""Phases 3 and 4 as Dagster assets on a real DuckDB file: a range run, and a blocking check.
+
+The raw tables are those a replay of the shipped archive writes (``nba_assets.pipeline``).
+"""
 
 from __future__ import annotations
 
@@ -15,14 +18,13 @@ from nba_assets.defs.analytics import checks as analytics_checks
 from nba_assets.defs.precompute import assets as precompute_assets
 from nba_assets.defs.precompute import checks as precompute_checks
 from nba_assets.lib import analytics
+from nba_assets.pipeline import compute_phases, raw_frames
 from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics as analytics_tables
 from nba_assets.tables import precompute as precompute_tables
 from nba_assets.tables import raw
 from nba_assets.warehouse.duckdb import DuckDBWarehouse
 from nba_assets.warehouse.io_manager import WarehouseIOManager
-from nba_assets_tests.raw_fixtures import raw_frames, write_raw
-from nba_assets_tests.test_features import compute_phases
 
 HISTORY_START = dt.date(2024, 10, 1)
 START, END = dt.date(2025, 11, 10), dt.date(2025, 11, 12)
@@ -44,7 +46,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory, frames: dict[str, pl.DataFr
     """A warehouse with raw tables through END and game summaries up to the day before START."""
     path = tmp_path_factory.mktemp("seed") / "warehouse.duckdb"
     wh = DuckDBWarehouse(path)
-    write_raw(wh, HISTORY_START, END, frames)
+    for spec in raw.TABLES:
+        wh.replace_partitions(spec, frames[spec.name], HISTORY_START, END)
     history = {k: v.filter(pl.col("game_date") < START) for k, v in frames.items()}
     team_box = history["nbac_team_boxscores"]
     before = START - dt.timedelta(days=1)

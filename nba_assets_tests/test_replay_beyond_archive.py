@@ -1,11 +1,12 @@
 """``replay --data DIR`` with sportsbook lines for days after the shipped archive's last line.
 
-The folder holds the real source files plus one more props file for 2025-11-16..17 (after the
-archive's cut-off). Those days' games and box scores are real; their lines are each player's
-latest real median line from earlier days, posted on the games the player really played, so
-every prop row refers to a real player in a real game on that day.
+The folder holds the shipped archive with more props rows for 2025-11-16..17 (after its last
+line). Those days' games and box scores are real; their lines are each player's latest real
+median line from earlier days, posted on the games the player really played, so every prop row
+refers to a real player in a real game on that day.
 """
 
+import dataclasses
 import datetime as dt
 import hashlib
 from pathlib import Path
@@ -15,16 +16,17 @@ import polars as pl
 
 from nba_assets import cli
 from nba_assets.lib.names import player_lookup
+from nba_assets.replay.archive import Archive, load_archive
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 LATE_DAYS = ("2025-11-16", "2025-11-17")
 
 
-def late_props() -> pl.DataFrame:
-    props = pl.read_parquet(SHARED_DATA / "props_all_markets_snapshots_2025-26.parquet")
+def late_props(archive: Archive) -> pl.DataFrame:
+    """Rows in the archive's props shape for LATE_DAYS, from the archive's own tables."""
+    props = archive.props
     last_line = (
         props.filter(pl.col("market") == "player_points")
-        .with_columns(day=pl.col("snapshot_label").str.slice(0, 10))
+        .with_columns(day=pl.col("snapshot_time").str.slice(0, 10))
         .group_by("player", "day")
         .agg(pl.col("line").median())
         .sort("day")
@@ -32,21 +34,25 @@ def late_props() -> pl.DataFrame:
         .agg(pl.col("line").last())
         .with_columns(lookup=pl.col("player").map_elements(player_lookup, return_dtype=pl.String))
     )
-    teams = pl.read_csv(SHARED_DATA / "nba_api_static_teams.csv").select(
-        "abbreviation", "full_name"
-    )
+    teams = archive.teams.select("TEAM_ABBREVIATION", "TEAM_FULL_NAME")
     games = (
-        pl.read_parquet(SHARED_DATA / "schedule_2025-26.parquet")
-        .filter(pl.col("GAME_DATE").is_in(LATE_DAYS))
-        .join(teams.rename({"full_name": "home"}), left_on="HOME_ABBR", right_on="abbreviation")
-        .join(teams.rename({"full_name": "away"}), left_on="AWAY_ABBR", right_on="abbreviation")
+        archive.games.filter(pl.col("GAME_DATE").is_in(LATE_DAYS))
+        .join(
+            teams.rename({"TEAM_FULL_NAME": "home"}),
+            left_on="HOME_TEAM_ABBREVIATION",
+            right_on="TEAM_ABBREVIATION",
+        )
+        .join(
+            teams.rename({"TEAM_FULL_NAME": "away"}),
+            left_on="AWAY_TEAM_ABBREVIATION",
+            right_on="TEAM_ABBREVIATION",
+        )
     )
-    played = pl.read_parquet(SHARED_DATA / "player_game_logs_lite_2017-18_2025-26.parquet").filter(
-        pl.col("GAME_DATE").is_in(LATE_DAYS)
-    )
+    played = archive.player_games.filter(pl.col("GAME_DATE").is_in(LATE_DAYS))
     rows = []
     for game in games.iter_rows(named=True):
-        day, teams_in_game = game["GAME_DATE"], (game["HOME_ABBR"], game["AWAY_ABBR"])
+        day = game["GAME_DATE"]
+        teams_in_game = (game["HOME_TEAM_ABBREVIATION"], game["AWAY_TEAM_ABBREVIATION"])
         event_id = hashlib.md5(f"{game['GAME_ID']}".encode()).hexdigest()
         players = played.filter(
             (pl.col("GAME_DATE") == day) & pl.col("TEAM_ABBREVIATION").is_in(teams_in_game)
@@ -56,17 +62,19 @@ def late_props() -> pl.DataFrame:
         for player in players.join(last_line, on="lookup").iter_rows(named=True):
             rows.append(
                 {
+                    "game_date": day,
                     "event_id": event_id,
-                    "player": player["player"],
-                    "market": "player_points",
-                    "line": player["line"],
+                    "commence_time": f"{day}T23:30:00Z",
+                    "home_team": game["home"],
+                    "away_team": game["away"],
                     "bookmaker": "draftkings",
-                    "game": f"{game['away']} @ {game['home']}",
-                    "game_time": f"{day}T23:30:00Z",
+                    "market": "player_points",
+                    "player": player["player"],
+                    "line": player["line"],
                     "over_odds": -110.0,
                     "under_odds": -110.0,
-                    "snapshot_label": f"{day}T17:00:00",
-                    "source_file": f"late_{day}.csv",
+                    "snapshot_time": f"{day}T17:00:00Z",
+                    "last_update": None,
                 }
             )
     return pl.DataFrame(rows, schema=props.schema)
@@ -75,13 +83,12 @@ def late_props() -> pl.DataFrame:
 def test_days_after_the_archive_get_lines_predictions_and_grades(
     tmp_path: Path, monkeypatch
 ) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    for source in SHARED_DATA.iterdir():
-        (data / source.name).symlink_to(source)
-    extra = late_props()
+    archive = load_archive()
+    assert archive.props.get_column("game_date").max() < LATE_DAYS[0]
+    extra = late_props(archive)
     assert extra.height > 100
-    extra.write_parquet(data / "props_all_markets_snapshots_2025-26_late.parquet")
+    data = tmp_path / "data"
+    dataclasses.replace(archive, props=pl.concat([archive.props, extra])).save(data)
 
     monkeypatch.setenv("NBA_HOME", str(tmp_path / "home"))
     args = ["replay", "--start", LATE_DAYS[0], "--end", LATE_DAYS[-1], "--data", str(data)]

@@ -11,10 +11,11 @@ import polars as pl
 import pytest
 
 from nba_assets import cli
+from nba_assets.pipeline import raw_frames
+from nba_assets.replay.archive import load_archive
 from nba_assets.settings import get_settings
 from nba_assets.tables import raw
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RAW_TABLES = [spec.name for spec in raw.TABLES]
 
 
@@ -63,9 +64,8 @@ def test_replay_fills_raw_with_the_days_players(clean_run) -> None:
     home, tables = clean_run
     box = tables["nbac_player_boxscores"]
     nov2 = box.filter(pl.col("game_date") == dt.date(2025, 11, 2))
-    source = pl.read_parquet(SHARED_DATA / "player_game_logs_lite_2017-18_2025-26.parquet").filter(
-        pl.col("GAME_DATE") == "2025-11-02"
-    )
+    # The archive's player games, as recorded (see the archive's PROVENANCE.md).
+    source = load_archive().player_games.filter(pl.col("GAME_DATE") == "2025-11-02")
     assert nov2.height == source.height == 182
     assert sorted(nov2.get_column("pts").to_list()) == sorted(source.get_column("PTS").to_list())
     assert tables["odds_player_props"].filter(pl.col("market") == "player_points").height > 0
@@ -105,3 +105,14 @@ def test_multiprocess_executor_gives_the_same_tables(clean_run, tmp_path: Path) 
     parallel = snapshot(tmp_path)
     for name in RAW_TABLES:
         assert parallel[name].equals(clean[name]), name
+
+
+def test_pipeline_raw_frames_are_the_tables_a_replay_writes(clean_run) -> None:
+    # Tests and benchmarks build their raw inputs with nba_assets.pipeline: it must give what
+    # the scrape and raw assets land and parse, row for row.
+    _, tables = clean_run
+    frames = raw_frames(dt.date(2025, 11, 1), dt.date(2025, 11, 3))
+    for spec in raw.TABLES:
+        df, stored = frames[spec.name], spec.conform(tables[spec.name])  # DuckDB says Etc/UTC
+        assert df.height == stored.height > 0, spec.name
+        assert df.sort(df.columns, nulls_last=True).equals(stored), spec.name
