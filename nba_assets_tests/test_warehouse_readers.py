@@ -9,12 +9,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import os
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import polars as pl
 import pytest
@@ -25,6 +28,7 @@ from nba_assets.warehouse.duckdb import DuckDBWarehouse
 from nba_assets.warehouse.duckdb_lock import WarehouseBusyError
 from nba_assets_tests.outside_reader import outside_connection
 from nba_assets_tests.processes import run_in_processes
+from nba_assets_tests.warehouse_runs import clean_tables, replay, replay_env, table_hashes
 
 DAY = dt.date(2024, 1, 15)
 SCORES = TableSpec(
@@ -172,3 +176,167 @@ def test_reads_share_the_file_with_an_outside_reader(tmp_path: Path) -> None:
     wh.replace_partitions(SCORES, scores(), DAY, DAY)
     with outside_connection(wh.path):
         assert_frame_equal(wh.read(SCORES), scores())
+
+
+# --- `nba-assets sql` -------------------------------------------------------------------------
+
+
+def sql(home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """``nba-assets sql`` as a user runs it: another process, bounded."""
+    return subprocess.run(
+        [sys.executable, "-m", "nba_assets.cli", "sql", *argv],
+        env=replay_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_sql_prints_rows_as_a_table_json_or_csv(tmp_path: Path) -> None:
+    wh = DuckDBWarehouse(tmp_path / "warehouse.duckdb")
+    wh.replace_partitions(SCORES, scores(3), DAY, DAY)
+    statement = "select player_lookup, points from nba_readers.scores order by points"
+    table = sql(tmp_path, statement, "--max-rows", "2")
+    assert table.returncode == 0, table.stderr
+    assert "p0" in table.stdout and "p1" in table.stdout and "p2" not in table.stdout
+    assert "first 2 of 3 rows" in table.stdout
+    as_json = sql(tmp_path, statement, "--json")
+    assert json.loads(as_json.stdout) == [
+        {"player_lookup": f"p{i}", "points": float(i)} for i in range(3)
+    ]
+    as_csv = sql(tmp_path, statement, "--csv")
+    assert as_csv.stdout.splitlines() == ["player_lookup,points", "p0,0.0", "p1,1.0", "p2,2.0"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "delete from nba_readers.scores",
+        "create table nba_readers.other (a int)",
+        "copy nba_readers.scores to 'export.csv'",
+    ],
+)
+def test_sql_refuses_writes_and_leaves_the_file_alone(tmp_path: Path, statement: str) -> None:
+    wh = DuckDBWarehouse(tmp_path / "warehouse.duckdb")
+    wh.replace_partitions(SCORES, scores(), DAY, DAY)
+    refused = sql(tmp_path, statement)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "refused: nba-assets sql only reads" in refused.stderr
+    assert str(wh.path) in refused.stderr
+    assert_frame_equal(wh.read(SCORES), scores())
+    assert schemas(wh.path) >= {"nba_readers"} and not (tmp_path / "export.csv").exists()
+
+
+def test_sql_on_a_missing_warehouse_or_table_says_what_is_wrong(tmp_path: Path) -> None:
+    missing = sql(tmp_path / "empty", "select 1")
+    assert missing.returncode == 1 and "no warehouse at" in missing.stderr
+    assert not (tmp_path / "empty").exists()
+    DuckDBWarehouse(tmp_path / "warehouse.duckdb").replace_partitions(SCORES, scores(), DAY, DAY)
+    unknown = sql(tmp_path, "select * from nba_readers.no_such_table")
+    assert unknown.returncode == 2 and "no_such_table" in unknown.stderr
+
+
+# --- Real replays with readers ----------------------------------------------------------------
+
+
+def failure_messages(home: Path) -> list[str]:
+    """Every step failure's messages, down its chain of causes, from the replay's event log."""
+    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    messages = []
+    try:
+        for run in instance.get_runs():
+            for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+                assert entry.dagster_event is not None
+                error = entry.dagster_event.step_failure_data.error
+                while error is not None:
+                    messages.append(error.message)
+                    error = error.cause
+    finally:
+        instance.dispose()
+    return messages
+
+
+class _Waiting(logging.Handler):
+    """Sets ``met`` when a warehouse connect reports waiting for an outside connection."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.met = threading.Event()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+        self.met.set()
+
+
+def test_a_replay_waits_for_an_outside_reader_then_matches_a_clean_run(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    clean = clean_tables(tmp_path_factory)
+    home = tmp_path / "home"
+    home.mkdir()
+    duckdb.connect(str(home / "warehouse.duckdb")).close()  # a notebook opens an existing file
+    waiting = _Waiting()
+    lock_logger = logging.getLogger("nba_assets.warehouse.duckdb_lock")
+    lock_logger.addHandler(waiting)
+    try:
+        with outside_connection(home / "warehouse.duckdb") as reader:
+
+            def close_once_met() -> None:
+                # The reader closes only after the replay met it, and a little later still.
+                waiting.met.wait(120)
+                time.sleep(1.0)
+                reader.kill()
+
+            closer = threading.Thread(target=close_once_met, daemon=True)
+            closer.start()
+            assert replay(home) == 0
+            closer.join(30)
+    finally:
+        lock_logger.removeHandler(waiting)
+    assert waiting.met.is_set(), "the replay never met the outside connection"
+    assert f"(PID {reader.pid})" in waiting.messages[0]
+    assert table_hashes(home / "warehouse.duckdb") == clean
+
+
+def test_a_replay_gives_up_on_an_outside_reader_naming_file_and_holder(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    path = home / "warehouse.duckdb"
+    duckdb.connect(str(path)).close()
+    with outside_connection(path) as reader:
+        assert replay(home, NBA_WAREHOUSE_LOCK_TIMEOUT_SECONDS="1") == 1
+    busy = [m for m in failure_messages(home) if "held open by another DuckDB connection" in m]
+    assert busy, failure_messages(home)
+    assert str(path) in busy[0] and f"(PID {reader.pid})" in busy[0]
+    assert "nba-assets sql" in busy[0]
+
+
+def test_sql_in_a_loop_during_a_replay_never_breaks_it(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    clean = clean_tables(tmp_path_factory)
+    home = tmp_path / "home"
+    statement = "select table_schema, table_name from information_schema.tables"
+    finished = threading.Event()
+    results: list[tuple[float, subprocess.CompletedProcess[str]]] = []
+
+    def query_until_finished() -> None:
+        while not finished.is_set():
+            results.append((time.monotonic(), sql(home, statement, "--json")))
+            finished.wait(0.3)  # a user's pace, leaving the replay the CPU
+
+    reader = threading.Thread(target=query_until_finished, daemon=True)
+    reader.start()
+    try:
+        assert replay(home) == 0
+        replay_ended = time.monotonic()
+    finally:
+        finished.set()
+        reader.join(150)
+    assert not reader.is_alive()
+    for _, done in results:
+        assert done.returncode == 0 or "no warehouse at" in done.stderr, done.stderr
+    during = [json.loads(done.stdout) for at, done in results if at < replay_ended and done.stdout]
+    assert any(rows for rows in during), "no query returned rows while the replay ran"
+    assert table_hashes(home / "warehouse.duckdb") == clean
