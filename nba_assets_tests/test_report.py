@@ -121,7 +121,7 @@ def test_report_of_an_empty_warehouse_says_what_to_do(
     assert report.render_table([]).splitlines()[0].split()[:2] == ["system", "graded"]
     assert cli.main(["report", "--start", "2025-11-01", "--end", "2025-11-02"]) == 0
     out = capsys.readouterr().out
-    assert "no predictions in" in out and "nba-assets replay" in out
+    assert "there is no warehouse at" in out and "nba-assets replay" in out
     assert cli.main(["report", "--start", "2025-11-01", "--end", "2025-11-02", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["systems"] == [] and payload["season_average"]["player_games"] == 0
