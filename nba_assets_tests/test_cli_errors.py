@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import dagster as dg
 import polars as pl
 import pytest
 
@@ -278,3 +279,50 @@ def test_report_of_days_without_predictions_says_what_to_run(
     assert cli.main(["report", "--start", "2025-12-01", "--end", "2025-12-02"]) == 0
     out = capsys.readouterr().out
     assert f"no predictions in {home / 'warehouse.duckdb'}" in out and "nba-assets replay" in out
+
+
+# --- the progress printer on a real run ---------------------------------------------------------
+
+
+class _LineMissing(ValueError):
+    pass
+
+
+@dg.asset
+def _fine() -> None:
+    return None
+
+
+@dg.asset(deps=[_fine])
+def _broken() -> None:
+    try:
+        {}["line"]
+    except KeyError as error:
+        raise _LineMissing("odds_api/event_odds for game_date 2025-11-01: no line") from error
+
+
+def test_progress_reads_each_event_once_and_prints_our_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    progress = cli._Progress(instance, "t1")
+    progress.poll()  # before the run exists: nothing to read
+    assert progress.run_id is None and capsys.readouterr().out == ""
+    result = dg.materialize(
+        [_fine, _broken], instance=instance, tags={cli.REPLAY_TAG: "t1"}, raise_on_error=False
+    )
+    assert not result.success
+    progress.poll()
+    lines = capsys.readouterr().out.splitlines()
+    assert STEP_LINE.match(lines[0]) and lines[0].startswith("  [  1] ok     _fine (")
+    assert lines[1:] == [
+        "  [  2] FAILED _broken",
+        "        _LineMissing: odds_api/event_odds for game_date 2025-11-01: no line",
+    ]
+    cursor = progress.cursor
+    assert cursor is not None and progress.run_id == result.run_id
+    progress.poll()  # nothing new since the cursor: nothing printed, nothing re-read
+    assert capsys.readouterr().out == "" and progress.cursor == cursor
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert failure.step_failure_data.error is not None
+    assert cli.root_cause(failure.step_failure_data.error).startswith("_LineMissing: ")
