@@ -314,6 +314,7 @@ def run_range(
     """
     import dagster as dg
 
+    from nba_assets import run_guards
     from nba_assets.defs.build import replay_history_job, replay_job
     from nba_assets.settings import get_settings
 
@@ -328,6 +329,7 @@ def run_range(
         PARTITION_RANGE_START_TAG: start.isoformat(),
         PARTITION_RANGE_END_TAG: end.isoformat(),
         REPLAY_TAG: tag,
+        **run_guards.run_tags(),
     }
     progress = _Progress(instance, tag)
     progress.start()
@@ -353,6 +355,8 @@ def run_range(
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from nba_assets.run_guards import RangeGuard
+
     check_range(args.start, args.end)
     settings = _settings(args.prefix)
     if settings.deployment == "prod" and not settings.dataset_prefix and not args.force_prod:
@@ -365,12 +369,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
     began = time.monotonic()
     with replay_sources(args.data, args.faults) as url:
         print(f"replay {args.start}..{args.end} from {url} into {_target(settings)}")
+        guard = RangeGuard.begin(_dagster_instance(), args.start, data=args.data)
         gap = history_gap(args.start)
+        guard.watch(gap[0] if gap else args.start, args.end)
         if gap is not None:
             print(f"history {gap[0]}..{gap[1]} first (through features), so features are current")
             if not run_range(*gap, args.executor, history_only=True):
                 return 1
         ok = run_range(args.start, args.end, args.executor)
+        ok = ok and guard.settle(lambda s, e, h: run_range(s, e, args.executor, history_only=h))
     print(f"took {time.monotonic() - began:.1f}s")
     return 0 if ok else 1
 
@@ -486,12 +493,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from nba_assets.run_guards import RangeGuard
+
     settings = _settings()
     began = time.monotonic()
     start, end = _date(DEMO_START), _date(DEMO_END)
     with replay_sources(None, None) as url:
         print(f"demo: replay server {url}; warehouse {settings.warehouse_path}")
+        guard = RangeGuard.begin(_dagster_instance(), start, command="demo")
         gap = history_gap(start, full_history_from=_date(DEMO_HISTORY_START))
+        guard.watch(gap[0] if gap else start, end)
         if gap is not None:
             print(f"1/2 history {gap[0]}..{gap[1]} (through features)")
             if not run_range(*gap, history_only=True):
@@ -499,7 +510,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         else:
             print("1/2 history: already in the warehouse")
         print(f"2/2 every phase {start}..{end}")
-        if not run_range(start, end):
+        if not run_range(start, end) or not guard.settle(
+            lambda s, e, h: run_range(s, e, history_only=h)
+        ):
             return 1
     print(f"demo took {time.monotonic() - began:.0f}s\n")
     cmd_report(argparse.Namespace(start=start, end=end, prefix=None, json=False, charts=True))
@@ -513,7 +526,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_ui(args: argparse.Namespace) -> int:
     import subprocess
 
-    _dagster_instance()
+    from nba_assets.run_guards import mark_ghosts
+
+    mark_ghosts(_dagster_instance(), "ui")
     with replay_sources(args.data, None) as url:
         print(f"replay server {url}; Dagster UI on http://127.0.0.1:{args.port}")
         cmd = [sys.executable, "-m", "dagster", "dev", "-m", "nba_assets.definitions"]

@@ -1,0 +1,190 @@
+"""Run guards on real replays: a day that lands late, two days at once, a killed run.
+
+Every replay here is `nba-assets replay` on a fresh NBA_HOME against the replay server; the
+comparison is against the same days replayed one after the other, in order.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from nba_assets import cli
+from nba_assets.run_guards import HOST_TAG, PID_TAG, TARGET_TAG
+from nba_assets.settings import get_settings
+from nba_assets.tables import analytics, precompute, predictions
+
+NOV1, NOV2 = "2025-11-01", "2025-11-02"
+# Every table computed from a day's history (nba_raw is what the sources said, in any order).
+COMPUTED = (*analytics.TABLES, *precompute.TABLES, *predictions.TABLES)
+NBA_ASSETS = Path(sys.executable).with_name("nba-assets")
+# Variables a replay exports for its own runs; a child starts without them, as a user would.
+_RUN_ENV = ("DAGSTER_HOME", "NBA_NBA_STATS_BASE_URL", "NBA_ODDS_BASE_URL", "NBA_ODDS_API_KEY",
+            "NBA_EXECUTOR", "NBA_DATASET_PREFIX", "NBA_HOME")  # fmt: skip
+
+
+def replay(home: Path, start: str, end: str) -> int:
+    os.environ["NBA_HOME"] = str(home)
+    os.environ.pop("DAGSTER_HOME", None)
+    get_settings.cache_clear()
+    return cli.main(["replay", "--start", start, "--end", end])
+
+
+def day_tables(home: Path, day: str) -> dict[str, pl.DataFrame]:
+    """Every computed table's rows of ``day``, sorted, for comparing two warehouses."""
+    out = {}
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        for spec in COMPUTED:
+            df = con.execute(
+                f"SELECT * FROM {spec.qualified_name()} WHERE game_date = ?", [day]
+            ).pl()
+            out[spec.qualified_name()] = df.sort(df.columns, nulls_last=True)
+    return out
+
+
+def differing(a: dict[str, pl.DataFrame], b: dict[str, pl.DataFrame]) -> list[str]:
+    return [name for name in a if not a[name].equals(b[name])]
+
+
+def instance_of(home: Path) -> dg.DagsterInstance:
+    return dg.DagsterInstance.from_config(str(home / "dagster"))
+
+
+def child_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _RUN_ENV}
+    return {**env, "NBA_HOME": str(home)}
+
+
+def start_replay(home: Path, day: str, log: Path) -> subprocess.Popen:
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [str(NBA_ASSETS), "replay", "--start", day, "--end", day],
+            env=child_env(home),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, killed whole below
+        )
+
+
+def reap(children: list[subprocess.Popen], timeout_seconds: float) -> list[int | None]:
+    """Wait for every child until one deadline; kill what is left; always reap."""
+    deadline = time.monotonic() + timeout_seconds
+    try:
+        for child in children:
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                break
+    finally:
+        for child in children:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait(10)
+    return [child.returncode for child in children]
+
+
+@pytest.fixture(scope="module")
+def in_order(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+    """2025-11-02's computed tables after replaying 2025-11-01, then 2025-11-02."""
+    home = tmp_path_factory.mktemp("in_order")
+    with pytest.MonkeyPatch.context() as mp:
+        for var in _RUN_ENV:
+            mp.delenv(var, raising=False)
+        assert replay(home, NOV1, NOV1) == 0
+        assert replay(home, NOV2, NOV2) == 0
+        get_settings.cache_clear()
+    return day_tables(home, NOV2)
+
+
+def test_a_day_replayed_late_rereruns_the_later_day(
+    in_order, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert replay(tmp_path, NOV2, NOV2) == 0
+    said = capsys.readouterr().out
+    # Nothing in the warehouse yet: the note as before, no wait, nothing to re-run.
+    assert "note: the warehouse has no games" in said
+    assert "computed without" not in said and "waiting for run" not in said
+    without_nov1 = day_tables(tmp_path, NOV2)
+    # The case the guard is for: 2025-11-02 computed before 2025-11-01 existed is different.
+    assert differing(without_nov1, in_order)
+
+    assert replay(tmp_path, NOV1, NOV1) == 0
+    said = capsys.readouterr().out
+    assert (
+        f"days {NOV2}..{NOV2} were computed without {NOV1}..{NOV1}; re-running them"
+        f" (nba-assets replay --start {NOV2} --end {NOV2})" in said
+    )
+    assert differing(day_tables(tmp_path, NOV2), in_order) == []
+
+
+def test_rerun_of_an_unchanged_day_leaves_later_days_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert replay(tmp_path, NOV1, NOV1) == 0
+    assert replay(tmp_path, NOV2, NOV2) == 0
+    capsys.readouterr()
+    assert replay(tmp_path, NOV1, NOV1) == 0  # same sources, same rows: nothing later is stale
+    said = capsys.readouterr().out
+    assert "computed without" not in said
+    assert said.count(" succeeded") == 1
+
+
+@pytest.mark.parametrize("later_first", [True, False], ids=["later-day-first", "earlier-first"])
+def test_two_days_at_once_end_as_in_order(in_order, tmp_path: Path, later_first: bool) -> None:
+    days = [NOV2, NOV1] if later_first else [NOV1, NOV2]
+    logs = [tmp_path / f"replay-{day}.log" for day in days]
+    children = [start_replay(tmp_path, days[0], logs[0])]
+    try:
+        time.sleep(3)
+        children.append(start_replay(tmp_path, days[1], logs[1]))
+    finally:
+        codes = reap(children, timeout_seconds=420)
+    said = {day: log.read_text() for day, log in zip(days, logs, strict=True)}
+    assert codes == [0, 0], said
+    # However the two met, 2025-11-02 was computed (again) after 2025-11-01 was written.
+    waited = "waiting for run" in said[NOV2]
+    reran = f"days {NOV2}..{NOV2} were computed without {NOV1}..{NOV1}" in said[NOV1]
+    assert waited or reran, said
+    assert differing(day_tables(tmp_path, NOV2), in_order) == []
+
+
+def test_a_killed_replay_is_marked_failed_by_the_next(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "killed.log"
+    child = start_replay(tmp_path, NOV1, log)
+    try:
+        deadline = time.monotonic() + 240
+        while "] ok" not in log.read_text() and time.monotonic() < deadline:
+            assert child.poll() is None, log.read_text()
+            time.sleep(0.2)
+        assert "] ok" in log.read_text(), "the replay never finished a step"
+        os.killpg(child.pid, signal.SIGKILL)
+    finally:
+        reap([child], timeout_seconds=30)
+    with instance_of(tmp_path) as instance:
+        (ghost,) = instance.get_runs()
+        assert ghost.status == dg.DagsterRunStatus.STARTED
+        assert ghost.tags[PID_TAG] == str(child.pid)
+        assert HOST_TAG in ghost.tags and TARGET_TAG in ghost.tags
+
+    assert replay(tmp_path, NOV1, NOV1) == 0
+    said = capsys.readouterr().out
+    reason = f"process {child.pid} on {ghost.tags[HOST_TAG]} ended without finishing this run"
+    assert f"run {ghost.run_id} ({NOV1}..{NOV1}) marked failed: {reason}" in said
+    with instance_of(tmp_path) as instance:
+        marked = instance.get_run_by_id(ghost.run_id)
+        assert marked is not None and marked.status == dg.DagsterRunStatus.FAILURE
+        failures = instance.all_logs(ghost.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+        assert any(reason in (e.dagster_event.message or "") for e in failures if e.dagster_event)
+        succeeded = dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS])
+        assert len(instance.get_runs(filters=succeeded)) == 1
