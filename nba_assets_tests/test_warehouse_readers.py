@@ -163,6 +163,11 @@ def test_a_writer_gives_up_on_an_outside_connection_naming_file_and_holder(
         with pytest.raises(WarehouseBusyError) as raised:
             wh.replace_partitions(SCORES, scores(), DAY, DAY)
         waited = time.monotonic() - began
+        # Another access of this process meets the same holder: it fails at once.
+        began = time.monotonic()
+        with pytest.raises(WarehouseBusyError, match="already waited 2s in this process"):
+            wh.replace_partitions(SCORES, scores(), DAY, DAY)
+        assert time.monotonic() - began < 1.0
     message = str(raised.value)
     assert 1.5 <= waited < 10
     assert str(wh.path) in message and f"(PID {holder.pid})" in message

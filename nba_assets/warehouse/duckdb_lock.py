@@ -28,13 +28,14 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception,
-    stop_after_delay,
     wait_random_exponential,
 )
 
 logger = logging.getLogger(__name__)
 
 READ_HINT = 'read through `nba-assets sql "select ..."`, which shares the pipeline\'s lock'
+# The outside holder each file's accesses in this process last gave up on, by file.
+_GAVE_UP: dict[Path, str] = {}
 _OUTSIDE_LOCK = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 
@@ -106,10 +107,21 @@ class WarehouseFile:
             WarehouseBusyError: our lock or an outside DuckDB connection kept the file for longer
                 than ``timeout_seconds``; the message names the file, the holder and what to do.
         """
-        deadline = time.monotonic() + self.timeout_seconds
+        began = time.monotonic()
+        deadline = began + self.timeout_seconds
+
+        def give_up(state: RetryCallState) -> bool:
+            # A holder this process already waited out fails the next access at once, so a
+            # forgotten notebook fails a run after one timeout, not one timeout per step.
+            error = state.outcome.exception() if state.outcome is not None else None
+            known = error is not None and _GAVE_UP.get(self.path) == outside_holder(error)
+            if state.attempt_number == 1 and known:
+                return True
+            return time.monotonic() - began >= self.timeout_seconds
+
         retrying = Retrying(
             retry=retry_if_exception(_is_outside_lock),
-            stop=stop_after_delay(self.timeout_seconds),
+            stop=give_up,
             wait=wait_random_exponential(multiplier=0.05, max=1.0),
             before_sleep=self._say_waiting,
             reraise=True,
@@ -119,13 +131,21 @@ class WarehouseFile:
         except duckdb.IOException as exc:
             if not _is_outside_lock(exc):
                 raise
+            holder = outside_holder(exc)
+            waited = (
+                f"waited {self.timeout_seconds:.0f}s"
+                if _GAVE_UP.get(self.path) != holder
+                else f"already waited {self.timeout_seconds:.0f}s in this process"
+            )
+            _GAVE_UP[self.path] = holder
             raise WarehouseBusyError(
-                f"waited {self.timeout_seconds:.0f}s for the warehouse {self.path}: it is held"
-                f" open by another DuckDB connection, {outside_holder(exc)}, so the pipeline"
-                f" can neither {'read' if read_only else 'write'} it. Close that connection (a"
-                f" notebook or DuckDB CLI session on the file), or {READ_HINT}; a copy of the"
-                " file is safe to open anywhere. Then re-run."
+                f"{waited} for the warehouse {self.path}: it is held open by another DuckDB"
+                f" connection, {holder}, so the pipeline cannot"
+                f" {'read' if read_only else 'write'} it. Close that connection (a notebook or"
+                f" DuckDB CLI session on the file), or {READ_HINT}; a copy of the file is safe"
+                " to open anywhere. Then re-run."
             ) from exc
+        _GAVE_UP.pop(self.path, None)
         try:
             yield con
         finally:
