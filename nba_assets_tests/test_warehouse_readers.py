@@ -176,6 +176,18 @@ def test_a_writer_gives_up_on_an_outside_connection_naming_file_and_holder(
     assert_frame_equal(wh.read(SCORES), SCORES.empty())
 
 
+def test_a_copy_taken_with_flock_waits_for_our_writers(tmp_path: Path) -> None:
+    # README's way to copy the file safely: util-linux flock on our lock file.
+    wh = DuckDBWarehouse(tmp_path / "warehouse.duckdb")
+    wh.replace_partitions(SCORES, scores(), DAY, DAY)
+    copy = tmp_path / "copy.duckdb"
+    command = ["flock", "-n", str(wh.file.lock_path), "cp", str(wh.path), str(copy)]
+    with wh.connect("writing test_nba_readers.scores"):
+        assert subprocess.run(command).returncode == 1 and not copy.exists()
+    assert subprocess.run(command).returncode == 0
+    assert_frame_equal(DuckDBWarehouse(copy).read(SCORES), scores())
+
+
 def test_reads_share_the_file_with_an_outside_reader(tmp_path: Path) -> None:
     wh = DuckDBWarehouse(tmp_path / "warehouse.duckdb", prefix="test_", lock_timeout_seconds=1)
     wh.replace_partitions(SCORES, scores(), DAY, DAY)

@@ -142,8 +142,8 @@ class WarehouseFile:
                 f"{waited} for the warehouse {self.path}: it is held open by another DuckDB"
                 f" connection, {holder}, so the pipeline cannot"
                 f" {'read' if read_only else 'write'} it. Close that connection (a notebook or"
-                f" DuckDB CLI session on the file), or {READ_HINT}; a copy of the file is safe"
-                " to open anywhere. Then re-run."
+                f" DuckDB CLI session on the file), or {READ_HINT}, or open a copy taken under"
+                f" that lock (`flock {self.lock_path} cp {self.path} copy.duckdb`). Then re-run."
             ) from exc
         _GAVE_UP.pop(self.path, None)
         try:
