@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,10 +17,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import polars as pl
+import psutil
 import pytest
 
 from nba_assets import cli
-from nba_assets.run_guards import HOST_TAG, PID_TAG, TARGET_TAG
+from nba_assets.run_guards import HOST_TAG, PID_TAG, TARGET_TAG, _process_gone, _Run, mark_ghosts
 from nba_assets.settings import get_settings
 from nba_assets.tables import analytics, precompute, predictions
 
@@ -188,3 +190,70 @@ def test_a_killed_replay_is_marked_failed_by_the_next(
         assert any(reason in (e.dagster_event.message or "") for e in failures if e.dagster_event)
         succeeded = dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS])
         assert len(instance.get_runs(filters=succeeded)) == 1
+
+
+def test_a_killed_run_launched_outside_the_cli_is_marked_by_its_worker_pid(tmp_path: Path) -> None:
+    # A run as the UI's run worker makes one: no tags of ours, the pid on its start event. Its
+    # source never answers, so it is surely still running when killed.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    dagster_home = tmp_path / "dagster"
+    dagster_home.mkdir()
+    # The storage is created here first: two processes creating it at once race on its schema.
+    instance_of(tmp_path).dispose()
+    env = {
+        **child_env(tmp_path),
+        "DAGSTER_HOME": str(dagster_home),
+        "NBA_NBA_STATS_BASE_URL": f"http://127.0.0.1:{silent.getsockname()[1]}/stats",
+    }
+    materialize = [sys.executable, "-m", "dagster", "asset", "materialize"]
+    location = ["-m", "nba_assets.definitions"]
+    select = ["--select", "landing/scoreboardv2", "--partition", NOV1]
+    with (tmp_path / "worker.log").open("w") as out:
+        child = subprocess.Popen(
+            [*materialize, *location, *select],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        with instance_of(tmp_path) as instance:
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline and not instance.get_runs(
+                filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])
+            ):
+                assert child.poll() is None, (tmp_path / "worker.log").read_text()
+                time.sleep(0.5)
+        os.killpg(child.pid, signal.SIGKILL)
+    finally:
+        reap([child], timeout_seconds=30)
+        silent.close()
+
+    with instance_of(tmp_path) as instance:
+        (run,) = instance.get_runs()
+        assert run.status == dg.DagsterRunStatus.STARTED and PID_TAG not in run.tags
+        (line,) = mark_ghosts(instance, "ui")
+        assert f"run worker process {child.pid} ended without finishing this run" in line
+        assert line.endswith("marked by `nba-assets ui`")
+        marked = instance.get_run_by_id(run.run_id)
+        assert marked is not None and marked.status == dg.DagsterRunStatus.FAILURE
+        assert mark_ghosts(instance, "ui") == []  # marked once
+
+
+def test_a_pid_counts_as_the_runs_only_while_its_process_is_older_than_the_run() -> None:
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        started = psutil.Process(sleeper.pid).create_time()
+
+        def run_created_at(created: float) -> _Run:
+            return _Run("r", dg.DagsterRunStatus.STARTED, None, None, {}, created, None, None)
+
+        assert not _process_gone(sleeper.pid, run_created_at(started + 5))
+        # The pid is now another program's, started long after the run: the run's is gone.
+        assert _process_gone(sleeper.pid, run_created_at(started - 600))
+    finally:
+        sleeper.kill()
+        sleeper.wait(10)
+    assert _process_gone(sleeper.pid, run_created_at(started + 5))  # reaped: no such process
