@@ -12,9 +12,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# Opening mid-run can meet one of our writes holding the file: retry, as a user would.
 _HOLDER = """
 import sys, time, duckdb
-con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "ro")
+deadline = time.monotonic() + 60
+while True:
+    try:
+        con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "ro")
+        break
+    except duckdb.IOException:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.01)
 print("held", flush=True)
 time.sleep(float(sys.argv[3]))
 """

@@ -317,6 +317,47 @@ def test_a_replay_waits_for_an_outside_reader_then_matches_a_clean_run(
     assert table_hashes(home / "warehouse.duckdb") == clean
 
 
+def test_a_reader_opened_mid_run_is_waited_for_and_the_tables_stay_in_step(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    clean = clean_tables(tmp_path_factory)
+    home = tmp_path / "home"
+    warehouse = DuckDBWarehouse(home / "warehouse.duckdb")
+    waiting = _Waiting()
+    lock_logger = logging.getLogger("nba_assets.warehouse.duckdb_lock")
+    lock_logger.addHandler(waiting)
+    opened: dict[str, int] = {}
+    stop = threading.Event()
+
+    def open_mid_run() -> None:
+        # Once the replay writes past nba_raw, a notebook opens the file between two writes,
+        # stays until the replay has met it, then closes.
+        while not stop.is_set():
+            held = warehouse.file.holder()
+            if held and held.purpose.startswith("writing ") and "nba_raw." not in held.purpose:
+                break
+            time.sleep(0.002)
+        else:
+            return
+        with outside_connection(warehouse.path) as reader:
+            opened["pid"] = reader.pid
+            waiting.met.wait(120)
+            time.sleep(1.0)
+
+    notebook = threading.Thread(target=open_mid_run, daemon=True)
+    notebook.start()
+    try:
+        assert replay(home) == 0
+    finally:
+        stop.set()
+        notebook.join(150)
+        lock_logger.removeHandler(waiting)
+    assert not notebook.is_alive()
+    assert "pid" in opened, "the replay finished before the notebook opened the file"
+    assert waiting.met.is_set() and f"(PID {opened['pid']})" in waiting.messages[0]
+    assert table_hashes(warehouse.path) == clean
+
+
 def test_a_replay_gives_up_on_an_outside_reader_naming_file_and_holder(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
