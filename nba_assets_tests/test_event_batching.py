@@ -6,7 +6,9 @@ with ``BatchingSqliteEventLogStorage``; everything the UI and the asset APIs rea
 """
 
 import datetime as dt
+import logging
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,42 +28,15 @@ from nba_assets.dagster_instance import (
     ensure_local_instance_yaml,
 )
 from nba_assets.settings import get_settings
+from nba_assets_tests.ranged_assets import ASSETS, DAYS
 
-DAYS = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_date="2025-03-01")
 # Two overlapping ranges: days 21-30 are materialized twice, so "latest per partition" matters.
 RANGES = [("2025-01-01", "2025-01-30"), ("2025-01-21", "2025-02-09")]
 BATCH_SIZE = "7"  # several full batches and a partial last one per asset and run
 
-
-def _metadata(context: dg.AssetExecutionContext) -> dict[str, Any]:
-    keys = context.partition_keys
-    return {
-        "days": dg.MetadataValue.int(len(keys)),
-        "range": dg.MetadataValue.text(f"{keys[0]}..{keys[-1]}"),
-        "share": dg.MetadataValue.float(len(keys) / 100),
-    }
-
-
-RANGED = {"partitions_def": DAYS, "backfill_policy": dg.BackfillPolicy.single_run()}
-
-
-@dg.asset(code_version="1", **RANGED)
-def games(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return dg.MaterializeResult(metadata=_metadata(context))
-
-
-@dg.asset(code_version="1", deps=[games], **RANGED)
-def boxscores(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return dg.MaterializeResult(metadata=_metadata(context))
-
-
-@dg.asset(code_version="2", deps=[boxscores], **RANGED)
-def features(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return dg.MaterializeResult(metadata=_metadata(context))
-
-
-ASSETS = [games, boxscores, features]
 KEYS = [a.key for a in ASSETS]
+REPO = Path(__file__).resolve().parents[1]
+BACKFILL_DEADLINE_S = 300
 
 
 def _instance(home: Path, batching: bool) -> dg.DagsterInstance:
@@ -80,6 +55,67 @@ def _run_ranges(instance: dg.DagsterInstance, ranges: Sequence[tuple[str, str]])
         result = dg.materialize(ASSETS, instance=instance, tags=tags)
         assert result.success
         run_ids.append(result.run_id)
+    return run_ids
+
+
+def _backfills_like_the_ui(
+    instance: dg.DagsterInstance, ranges: Sequence[tuple[str, str]]
+) -> list[str]:
+    """Request a backfill of each range in turn as the UI's launch button does, and run the
+    backfill and run-queue daemons' iterations until it completes: its runs start from a code
+    server in run worker processes that load the instance from its dagster.yaml. Returns the
+    runs' ids, oldest first.
+    """
+    from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
+    from dagster._core.storage.tags import BACKFILL_ID_TAG
+    from dagster._core.test_utils import (
+        create_test_daemon_workspace_context,
+        poll_for_finished_run,
+    )
+    from dagster._core.utils import make_new_backfill_id
+    from dagster._core.workspace.load_target import ModuleTarget
+    from dagster._daemon.backfill import execute_backfill_iteration
+    from dagster._daemon.run_coordinator import QueuedRunCoordinatorDaemon
+
+    target = ModuleTarget(
+        module_name="nba_assets_tests.ranged_assets",
+        attribute="defs",
+        working_directory=str(REPO),
+        location_name="ranged_assets",
+    )
+    run_ids: list[str] = []
+    with create_test_daemon_workspace_context(target, instance) as context:
+        for start, end in ranges:
+            backfill_id = make_new_backfill_id()
+            runs_filter = dg.RunsFilter(tags={BACKFILL_ID_TAG: backfill_id})
+            backfill = PartitionBackfill.from_asset_partitions(
+                backfill_id=backfill_id,
+                asset_graph=context.create_request_context().asset_graph,
+                partition_names=DAYS.get_partition_keys_in_range(dg.PartitionKeyRange(start, end)),
+                asset_selection=KEYS,
+                backfill_timestamp=time.time(),
+                tags={},
+                dynamic_partitions_store=instance,
+                all_partitions=False,
+                title=None,
+                description=None,
+                run_config=None,
+            )
+            instance.add_backfill(backfill)
+            deadline = time.monotonic() + BACKFILL_DEADLINE_S
+            while backfill.status == BulkActionStatus.REQUESTED:
+                assert time.monotonic() < deadline, f"backfill {backfill_id} not done in time"
+                iteration = execute_backfill_iteration(context, logging.getLogger("backfill"))
+                errors = [error for error in iteration if error is not None]
+                assert not errors, errors
+                # The instance queues runs (Dagster's default): the queue daemon launches them.
+                list(QueuedRunCoordinatorDaemon(interval_seconds=1).run_iteration(context))
+                for run in instance.get_runs(filters=runs_filter):
+                    poll_for_finished_run(instance, run.run_id, timeout=BACKFILL_DEADLINE_S)
+                backfill = instance.get_backfill(backfill_id)
+                assert backfill is not None
+            assert backfill.status == BulkActionStatus.COMPLETED_SUCCESS, backfill.status
+            run_ids += [run.run_id for run in reversed(instance.get_runs(filters=runs_filter))]
     return run_ids
 
 
@@ -293,3 +329,29 @@ def test_replay_runs_on_the_batched_storage(
             assert materialized == days, key
             records = instance.fetch_materializations(key, limit=100).records
             assert sorted(r.partition_key or "" for r in records) == sorted(days), key
+
+
+@pytest.fixture(scope="module")
+def stock_backfill_state(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_EVENT_BATCH_SIZE", BATCH_SIZE)
+        mp.setenv("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "1")
+        home = tmp_path_factory.mktemp("stock_backfill") / "dagster"
+        with _instance(home, batching=False) as instance:
+            run_ids = _backfills_like_the_ui(instance, RANGES)
+            return _state(instance, run_ids)
+
+
+def test_ui_backfills_leave_the_instance_as_the_stock_storage(
+    tmp_path: Path, stock_backfill_state: dict[str, Any], stock_state: dict[str, Any]
+) -> None:
+    """The same two ranges as backfills the daemon launches, as from the UI: the run workers
+    load the batching storage from dagster.yaml and inherit DAGSTER_EVENT_BATCH_SIZE."""
+    # The reference did what the in-process runs did, asset by asset.
+    for key in KEYS:
+        name = key.to_user_string()
+        for field in ("materialized_partitions", "status_by_partition"):
+            assert stock_backfill_state[name][field] == stock_state[name][field]
+    with _instance(tmp_path / "dagster", batching=True) as instance:
+        run_ids = _backfills_like_the_ui(instance, RANGES)
+        assert _state(instance, run_ids) == stock_backfill_state
