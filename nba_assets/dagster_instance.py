@@ -72,6 +72,11 @@ def local_instance_yaml(dagster_home: Path) -> str:
         f"  class: {BatchingSqliteEventLogStorage.__name__}\n"
         "  config:\n"
         f"    base_dir: {events_dir}\n"
+        "# The daemon fails runs stuck starting (a worker that died before it began); the default\n"
+        "# launcher cannot check a started worker, so nba-assets marks those (run_guards.py).\n"
+        "run_monitoring:\n"
+        "  enabled: true\n"
+        "  start_timeout_seconds: 180\n"
     )
 
 

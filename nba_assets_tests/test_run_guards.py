@@ -257,3 +257,14 @@ def test_a_pid_counts_as_the_runs_only_while_its_process_is_older_than_the_run()
         sleeper.kill()
         sleeper.wait(10)
     assert _process_gone(sleeper.pid, run_created_at(started + 5))  # reaped: no such process
+
+
+def test_the_local_instance_fails_runs_stuck_starting(tmp_path: Path) -> None:
+    os.environ["NBA_HOME"] = str(tmp_path)
+    os.environ.pop("DAGSTER_HOME", None)
+    get_settings.cache_clear()
+    instance = cli._dagster_instance()
+    # Run workers that die before they start are the daemon's; started ones are ours (above).
+    assert instance.run_monitoring_enabled
+    assert instance.run_monitoring_start_timeout_seconds == 180
+    assert not instance.run_launcher.supports_check_run_worker_health
