@@ -555,6 +555,27 @@ def cmd_replay_server(args: argparse.Namespace) -> int:
         raise UsageError(f"{where}: {_first_line(error)}") from None
 
 
+def cmd_sql(args: argparse.Namespace) -> int:
+    from nba_assets.settings import get_settings
+    from nba_assets.warehouse import sql
+
+    settings = get_settings()
+    if settings.deployment != "local":
+        print(
+            "nba-assets sql reads the embedded DuckDB warehouse; in prod, query BigQuery",
+            file=sys.stderr,
+        )
+        return 2
+    fmt = "json" if args.json else "csv" if args.csv else "table"
+    return sql.run(
+        settings.warehouse_path,
+        args.statement,
+        fmt,
+        args.max_rows,
+        settings.warehouse_lock_timeout_seconds,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="nba-assets", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -595,6 +616,16 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--faults", type=_faults)
     server.add_argument("--now", type=_moment, help="the server clock (ISO time); default: now")
     server.set_defaults(func=cmd_replay_server)
+
+    query = sub.add_parser(
+        "sql", help="a read-only query on the warehouse, safe while the pipeline runs"
+    )
+    query.add_argument("statement", help='e.g. "select count(*) from nba_raw.nbac_schedule"')
+    output = query.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="all rows as one JSON array")
+    output.add_argument("--csv", action="store_true", help="all rows as CSV")
+    query.add_argument("--max-rows", type=int, default=50, help="rows the table shows")
+    query.set_defaults(func=cmd_sql)
     return parser
 
 
