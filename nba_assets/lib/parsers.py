@@ -26,6 +26,12 @@ class PayloadError(ValueError):
     def __init__(self, source: str, endpoint: str, game_date: dt.date, detail: str, uri: str = ""):
         where = f"{source}/{endpoint} for game_date {game_date}"
         super().__init__(f"{where}: {detail}" + (f" (landed file: {uri})" if uri else ""))
+        self.source, self.endpoint, self.game_date = source, endpoint, game_date
+        self.detail = detail
+
+    def landed_at(self, uri: str) -> PayloadError:
+        """The same error naming the landed file by its full URI."""
+        return PayloadError(self.source, self.endpoint, self.game_date, self.detail, uri)
 
 
 def check_columns(

@@ -68,16 +68,21 @@ def _parse_range(
     context_type = parsers.OddsContext if source == ODDS else parsers.StatsContext
     frames, payloads, duplicates = [], 0, 0
     for day in each_date(start, end):
-        uris = {uri.rsplit("/", 1)[-1]: uri for uri in landing.zone.list(source, endpoint, day)}
         for entry, body in landed_payloads(landing.zone, source, endpoint, day):
-            ctx = context_type(endpoint, day, uris.get(entry.name, entry.name))
-            frame = parse(body, ctx)
-            parsers.check_columns(frame, spec, list(schema), ctx)
-            frame, dropped = parsers.drop_duplicate_rows(frame, key, ctx)
+            ctx = context_type(endpoint, day, entry.name)
+            try:
+                frame = parse(body, ctx)
+                parsers.check_columns(frame, spec, list(schema), ctx)
+                frame, dropped = parsers.drop_duplicate_rows(frame, key, ctx)
+            except parsers.PayloadError as error:
+                # Listing costs a request on GCS: only a failure looks up the file's full URI.
+                landed = landing.zone.list(source, endpoint, day)
+                uris = [u for u in landed if u.rsplit("/", 1)[-1] == entry.name]
+                raise error.landed_at(uris[0] if uris else entry.name) from None
             if dropped:
                 context.log.warning(
                     f"{source}/{endpoint} for game_date {day}: dropped {dropped} exact duplicate"
-                    f" row(s) of {frame.height + dropped} (landed file: {ctx.uri})"
+                    f" row(s) of {frame.height + dropped} (landed file: {entry.name})"
                 )
             frames.append(frame)
             payloads += 1
