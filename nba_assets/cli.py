@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from nba_assets.warehouse.errors import WarehouseBusyError
+
 if TYPE_CHECKING:
     from dagster_shared.error import SerializableErrorInfo
 
@@ -646,6 +648,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"nba-assets {args.command}: {error}", file=sys.stderr)
         return 2
+    except WarehouseBusyError as error:  # the warehouse read before a run; its message says why
+        print(f"nba-assets {args.command}: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

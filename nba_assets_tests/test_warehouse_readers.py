@@ -25,7 +25,7 @@ from polars.testing import assert_frame_equal
 
 from nba_assets.tables.spec import TableSpec
 from nba_assets.warehouse.duckdb import DuckDBWarehouse
-from nba_assets.warehouse.duckdb_lock import WarehouseBusyError
+from nba_assets.warehouse.errors import WarehouseBusyError
 from nba_assets_tests.outside_reader import outside_connection
 from nba_assets_tests.processes import run_in_processes
 from nba_assets_tests.warehouse_runs import clean_tables, replay, replay_env, table_hashes
@@ -369,6 +369,21 @@ def test_a_replay_gives_up_on_an_outside_reader_naming_file_and_holder(tmp_path:
     assert busy, failure_messages(home)
     assert str(path) in busy[0] and f"(PID {reader.pid})" in busy[0]
     assert "nba-assets sql" in busy[0]
+
+
+def test_a_replay_meeting_an_outside_writer_before_its_run_exits_1_with_the_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A DuckDB CLI session opened read-write locks out even the replay's first read.
+    home = tmp_path / "home"
+    home.mkdir()
+    path = home / "warehouse.duckdb"
+    with outside_connection(path, read_only=False) as writer:
+        assert replay(home, NBA_WAREHOUSE_LOCK_TIMEOUT_SECONDS="1") == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"nba-assets replay: waited 1s for the warehouse {path}" in err
+    assert f"(PID {writer.pid})" in err and "cannot read it" in err
 
 
 def test_sql_in_a_loop_during_a_replay_never_breaks_it(

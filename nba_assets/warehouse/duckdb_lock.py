@@ -31,16 +31,14 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from nba_assets.warehouse.errors import WarehouseBusyError
+
 logger = logging.getLogger(__name__)
 
 READ_HINT = 'read through `nba-assets sql "select ..."`, which shares the pipeline\'s lock'
 # The outside holder each file's accesses in this process last gave up on, by file.
 _GAVE_UP: dict[Path, str] = {}
 _OUTSIDE_LOCK = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
-
-
-class WarehouseBusyError(TimeoutError):
-    """The warehouse file stayed locked for longer than the lock timeout."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 
 from nba_assets.warehouse.duckdb import DuckDBWarehouse
-from nba_assets.warehouse.duckdb_lock import WarehouseBusyError
+from nba_assets.warehouse.errors import WarehouseBusyError
 
 Format = Literal["table", "json", "csv"]
 
