@@ -117,6 +117,26 @@ def test_event_odds_pairs_over_and_under() -> None:
     assert (row["line"], row["over_price"], row["under_price"]) == (32.5, -115.0, -105.0)
 
 
+def test_event_odds_keep_each_books_main_line_of_a_ladder() -> None:
+    # Bovada's real answer for Brandon Ingram on 2025-11-02 (part of it): one player, a ladder
+    # of points in the main market. The prices must stay with their own point.
+    ladder = [(16.5, -275, 200), (19.5, -130, 100), (20.5, -105, -125), (21.5, 120, -160)]
+    outcomes = [
+        {"name": side, "description": "Brandon Ingram", "price": price, "point": point}
+        for point, over, under in ladder
+        for side, price in (("Over", over), ("Under", under))
+    ]
+    df = parsers.parse_event_odds(odds(outcomes), parsers.OddsContext("event_odds", DAY))
+    assert df.select("line", "over_price", "under_price").rows() == [(20.5, -105.0, -125.0)]
+    repeated = parsers.parse_event_odds(
+        odds(outcomes + outcomes[:2]), parsers.OddsContext("event_odds", DAY)
+    )
+    assert repeated.equals(df)
+    contradicting = [*outcomes, {**outcomes[4], "price": -110}]
+    with pytest.raises(parsers.PayloadError, match=r"lists Over 20.5 .* twice, at prices"):
+        parsers.parse_event_odds(odds(contradicting), parsers.OddsContext("event_odds", DAY))
+
+
 def test_event_odds_drifted_field_is_named() -> None:
     body = odds([{"name": "Over", "player": "Luka Doncic", "price": -115, "point": 32.5}])
     with pytest.raises(parsers.PayloadError) as err:

@@ -399,25 +399,54 @@ _PROPS_SCHEMA = {
 
 
 def parse_event_odds(body: bytes, ctx: OddsContext) -> pl.DataFrame:
-    """Per-event ``odds`` -> one row per book, market and player (Over and Under paired)."""
+    """Per-event ``odds`` -> one row per book, market and player: the book's main line.
+
+    Over and Under pair on the same point. Some books (Bovada, BetRivers) list a ladder of
+    alternate points for one player in the main market; the main line is the pair whose two
+    prices are closest to even (the book's own definition of it), the lower point on a tie. An
+    outcome repeated with the same price adds nothing; with another price it contradicts itself.
+    """
     odds: EventOdds = _validate(EventOdds, _load_json(body, ctx), ctx)
-    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    # (book, market, player) -> point -> {"over": price, "under": price}
+    ladders: dict[tuple[str, str, str], dict[float | None, dict[str, float | None]]] = {}
+    updated: dict[tuple[str, str], dt.datetime | None] = {}
     for book in odds.bookmakers:
         for market in book.markets:
+            updated[(book.key, market.key)] = market.last_update or book.last_update
             for o in market.outcomes:
                 # Yes/No markets (double-double, triple-double) have no line: Yes is the over.
                 side = {"yes": "over", "no": "under"}.get(o.name.casefold(), o.name.casefold())
                 if side not in ("over", "under"):
                     raise ctx.error(f"outcome name {o.name!r} in {book.key}/{market.key}")
-                row = rows.setdefault(
-                    (book.key, market.key, o.description),
-                    {"game_date": ctx.game_date, "event_id": odds.id,
-                     "commence_time": odds.commence_time, "home_team": odds.home_team,
-                     "away_team": odds.away_team, "bookmaker": book.key, "market": market.key,
-                     "player_name": o.description, "line": o.point, "over_price": None,
-                     "under_price": None, "last_update": market.last_update or book.last_update},
-                )  # fmt: skip
-                row[f"{side}_price"] = o.price
-                if row["line"] is None:
-                    row["line"] = o.point
-    return pl.DataFrame(list(rows.values()), schema=_PROPS_SCHEMA)
+                pair = ladders.setdefault((book.key, market.key, o.description), {}).setdefault(
+                    o.point, {}
+                )
+                if side in pair and pair[side] != o.price:
+                    raise ctx.error(
+                        f"{book.key}/{market.key} lists {o.name} {o.point} for {o.description!r}"
+                        f" twice, at prices {pair[side]} and {o.price}"
+                    )
+                pair[side] = o.price
+    rows = []
+    for (book_key, market_key, player), ladder in ladders.items():
+        point = min(ladder, key=lambda pt: (_imbalance(ladder[pt]), pt is None, pt or 0.0))
+        rows.append(
+            {"game_date": ctx.game_date, "event_id": odds.id, "commence_time": odds.commence_time,
+             "home_team": odds.home_team, "away_team": odds.away_team, "bookmaker": book_key,
+             "market": market_key, "player_name": player, "line": point,
+             "over_price": ladder[point].get("over"), "under_price": ladder[point].get("under"),
+             "last_update": updated[(book_key, market_key)]}
+        )  # fmt: skip
+    return pl.DataFrame(rows, schema=_PROPS_SCHEMA)
+
+
+def _implied_probability(american: float) -> float:
+    return 100 / (american + 100) if american > 0 else -american / (100 - american)
+
+
+def _imbalance(pair: dict[str, float | None]) -> float:
+    """How far a line's two prices are from even; a line priced on one side only comes last."""
+    over, under = pair.get("over"), pair.get("under")
+    if over is None or under is None:
+        return float("inf")
+    return abs(_implied_probability(over) - _implied_probability(under))
