@@ -20,12 +20,12 @@ from typing import Any
 
 from dagster._core.events import ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SqliteEventLogStorage,
 )
 from dagster._core.storage.sql import create_engine
-from dagster._core.storage.sqlalchemy_compat import db_result
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
 from dagster.version import __version__ as DAGSTER_VERSION
@@ -33,7 +33,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
 # The batch write below reproduces SqliteEventLogStorage.store_event (1.13.27) for asset events
-# with its private helpers. Another Dagster may store events differently, so there the storage
+# with its private parts (_event_to_row, _store_asset_event_tags, _store_asset_event, _initdb,
+# _initialized_dbs, _db_lock). Another Dagster may store events differently, so there the storage
 # falls back to the stock one-event-at-a-time writes until this code is checked against it.
 SUPPORTED_DAGSTER_VERSION = "1.13.27"
 
@@ -102,6 +103,23 @@ def _is_batchable(event: EventLogEntry) -> bool:
     )
 
 
+def _last_of_each_kind(
+    events: Sequence[EventLogEntry], event_ids: Sequence[int]
+) -> list[tuple[EventLogEntry, int]]:
+    """The last event (with its id) of each asset and event type, in the order stored.
+
+    An asset's row holds the columns its latest events wrote, and an event writes the same
+    columns as any earlier one of its type, so these events alone leave the row as all of them
+    in turn would (dagster-postgres keeps only the last event of a batch of one type).
+    """
+    last: dict[tuple[str, str], tuple[int, EventLogEntry, int]] = {}
+    for position, (event, event_id) in enumerate(zip(events, event_ids, strict=True)):
+        dagster_event = event.get_dagster_event()
+        kind = (str(dagster_event.asset_key), dagster_event.event_type_value)
+        last[kind] = (position, event, event_id)
+    return [(event, event_id) for _, event, event_id in sorted(last.values(), key=lambda x: x[0])]
+
+
 class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
     """SQLite event log storage that writes a batch of asset events in one transaction per shard.
 
@@ -144,20 +162,20 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
             super().store_event_batch(events)
             return
         (run_id,) = run_ids
-        inserts = [self.prepare_insert_event(event) for event in events]
+        rows = [self._event_to_row(event) for event in events]
+        # Ids in the order of the rows, as one INSERT per event would have given them.
+        insert_returning_ids = SqlEventLogStorageTable.insert().returning(
+            SqlEventLogStorageTable.c.id, sort_by_parameter_order=True
+        )
         # The run shard commits only after the index shard did: if the index write fails,
         # neither shard keeps the batch, and Dagster's fallback (store_event per event) writes
         # each event exactly once.
         with self._db_lock, self._shard_transaction(run_id) as run_conn:
-            for insert in inserts:
-                run_conn.execute(insert)
+            run_conn.execute(SqlEventLogStorageTable.insert(), rows)
             with self._shard_transaction(INDEX_SHARD_NAME) as index_conn:
-                event_ids = []
-                for insert in inserts:
-                    with db_result(index_conn, insert) as result:
-                        event_ids.append(result.inserted_primary_key[0])
+                event_ids = [row.id for row in index_conn.execute(insert_returning_ids, rows)]
                 self._store_asset_event_tags(index_conn, events, event_ids)
-                for event, event_id in zip(events, event_ids, strict=True):
+                for event, event_id in _last_of_each_kind(events, event_ids):
                     self._store_asset_event(index_conn, event, event_id)
 
     @contextmanager
