@@ -201,7 +201,17 @@ def test_odds_point_gone_null_fails_the_props_payload(drifted: ReplayServer) -> 
         ).content
     assert json.loads(events.content)[0]["id"] == event_id, "events have no point to lose"
     odds_ctx = parsers.OddsContext("event_odds", DAY, f"landing/{event_id}.json")
-    df = parsers.parse_event_odds(body, odds_ctx)
-    assert df.height > 0 and df.get_column("line").null_count() == df.height
+    with pytest.raises(parsers.PayloadError, match=r"odds_api/event_odds .* field point missing"):
+        parsers.parse_event_odds(body, odds_ctx)
+
+
+def test_a_props_payload_without_lines_fails_on_its_line_column() -> None:
+    """The second line of defence: a frame whose every line is null, whatever the parser let by."""
+    df = pl.DataFrame(
+        {"game_date": [DAY], "event_id": ["e"], "bookmaker": ["b"], "market": ["player_points"],
+         "player_name": ["p"], "line": [None], "over_price": [-110.0]},
+        schema_overrides={"line": pl.Float64},
+    )  # fmt: skip
+    odds_ctx = parsers.OddsContext("event_odds", DAY, "landing/e.json")
     with pytest.raises(parsers.PayloadError, match=r"odds_api/event_odds .* 'line'"):
         parsers.check_columns(df, raw.odds_player_props, list(df.columns), odds_ctx)

@@ -214,7 +214,7 @@ BOX_STEPS = {PLAYER_BOX_STEP, TEAM_BOX_STEP}
          lambda p: set(game_log_column(p, "REB")) == {None}),
         ("rename:1:REB", BOX_STEPS, "leaguegamelog_players", "['REB']",
          lambda p: len(game_log_column(p, "REB_RENAMED")) > 0),
-        ("null:1:point", {PROPS_STEP}, "event_odds", "'line'",
+        ("null:1:point", {PROPS_STEP}, "event_odds", "field point missing or null",
          lambda p: set(points(p)) == {None}),
     ],
     ids=["column_gone_null", "column_renamed", "odds_point_gone_null"],

@@ -415,9 +415,15 @@ def parse_event_odds(body: bytes, ctx: OddsContext) -> pl.DataFrame:
             updated[(book.key, market.key)] = market.last_update or book.last_update
             for o in market.outcomes:
                 # Yes/No markets (double-double, triple-double) have no line: Yes is the over.
-                side = {"yes": "over", "no": "under"}.get(o.name.casefold(), o.name.casefold())
+                yes_no = {"yes": "over", "no": "under"}.get(o.name.casefold())
+                side = yes_no or o.name.casefold()
                 if side not in ("over", "under"):
                     raise ctx.error(f"outcome name {o.name!r} in {book.key}/{market.key}")
+                if yes_no is None and o.point is None:
+                    raise ctx.error(
+                        f"field point missing or null on the {o.name} outcome for"
+                        f" {o.description!r} in {book.key}/{market.key}: a price without its line"
+                    )
                 pair = ladders.setdefault((book.key, market.key, o.description), {}).setdefault(
                     o.point, {}
                 )
