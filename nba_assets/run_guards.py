@@ -130,7 +130,7 @@ class _Run:
     def writes(self, target: str) -> bool:
         """Whether the run writes ``target``; a run launched from the UI carries no target tag
         and is taken to write the instance's unprefixed warehouse."""
-        return self.tags.get(TARGET_TAG, f"{target.split('#')[0]}#") == target
+        return self.tags.get(TARGET_TAG, f"{target.rpartition('#')[0]}#") == target
 
 
 def _day(text: str | None) -> dt.date | None:
@@ -197,9 +197,11 @@ def mark_ghosts(instance: dg.DagsterInstance, command: str) -> list[str]:
             continue
         if run.status == dg.DagsterRunStatus.CANCELING:
             instance.report_run_canceled(dagster_run, reason)
+            marked = "canceled"
         else:
             instance.report_run_failed(dagster_run, reason)
-        lines.append(f"run {run.run_id} ({run.days}) marked failed: {reason}")
+            marked = "failed"
+        lines.append(f"run {run.run_id} ({run.days}) marked {marked}: {reason}")
         print(lines[-1], flush=True)
     return lines
 
@@ -301,16 +303,23 @@ class RangeGuard:
         if self.written is None:
             raise RuntimeError("RangeGuard.settle before watch: nothing says what was written")
         first, last = self.written
+        ours = [r.ended for r in _records(self.instance) if r.mine and r.created >= self.began]
+        written_at = max((t for t in ours if t is not None), default=time.time())
+        # A run created after ours ended reads what we wrote; one created before may not have.
         _wait_for(
             self.instance,
-            lambda r: r.writes(self.target) and any(d > first for d in r.each_day()),
+            lambda r: (
+                r.writes(self.target)
+                and r.created < written_at
+                and any(d > first for d in r.each_day())
+            ),
             f"it writes days after {first}; they are checked against this run's once it ends",
             self.command,
             self.wait_seconds,
         )
         if self.fingerprint is not None and self.fingerprint == _fingerprint(first, last):
             return True  # what later days read of first..last did not change
-        stale = self._stale_days(first, last)
+        stale = self._stale_days(first, last, written_at)
         if not stale:
             return True
         lo, hi = min(stale), max(stale)
@@ -323,17 +332,20 @@ class RangeGuard:
         print(f"{said}; re-running them ({command})", flush=True)
         return rerun(lo, hi, history_only)
 
-    def _stale_days(self, first: dt.date, last: dt.date) -> set[dt.date]:
-        """Later days whose history-dependent tables may have been computed without ours."""
-        runs = _records(self.instance)
-        ours = [r.ended for r in runs if r.mine and r.created >= self.began and r.ended]
-        written_at = max(ours, default=time.time())
-        others = [r for r in runs if not r.mine and r.writes(self.target) and r.each_day()]
-        # A run created after ours ended read what we wrote: the days it wrote are current.
+    def _stale_days(self, first: dt.date, last: dt.date, written_at: float) -> set[dt.date]:
+        """Later days whose history-dependent tables may have been computed without ours
+        (``written_at``: when our last run ended)."""
+        others = [
+            r
+            for r in _records(self.instance)
+            if not r.mine and r.writes(self.target) and r.each_day()
+        ]
+        # A run created after ours ended reads what we wrote: the days it writes (or wrote) are
+        # current, unless it failed.
         current = {
             d
             for r in others
-            if r.created >= written_at and r.status == dg.DagsterRunStatus.SUCCESS
+            if r.created >= written_at and r.status in (*_LIVE, dg.DagsterRunStatus.SUCCESS)
             for d in r.each_day()
         }
         stale = {d for d in _days_after(last) if d not in current}
