@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 import uuid
-import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -529,12 +528,19 @@ def cmd_ui(args: argparse.Namespace) -> int:
     import subprocess
 
     from nba_assets.run_guards import mark_ghosts
+    from nba_assets.settings import REPO_ROOT
 
     mark_ghosts(_dagster_instance(), "ui")
     with replay_sources(args.data, None) as url:
         print(f"replay server {url}; Dagster UI on http://127.0.0.1:{args.port}")
-        cmd = [sys.executable, "-m", "dagster", "dev", "-m", "nba_assets.definitions"]
-        return subprocess.call([*cmd, "-p", str(args.port), "-h", "127.0.0.1"])
+        # `dg dev` loads the project as pyproject's [tool.dg] describes it: the same code
+        # location, named as in workspace.yaml, that `dg check defs` validates in CI.
+        venv = Path(sys.executable).parent.parent
+        return subprocess.call(
+            [str(venv / "bin" / "dg"), "dev", "-p", str(args.port), "-h", "127.0.0.1"],
+            cwd=REPO_ROOT,
+            env={**os.environ, "VIRTUAL_ENV": str(venv)},
+        )
 
 
 def cmd_replay_server(args: argparse.Namespace) -> int:
@@ -633,9 +639,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; exit status 0 done, 1 a run failed, 2 bad arguments or settings."""
-    # Single-run backfill policies and partition mappings that tolerate the first day are beta
-    # in Dagster 1.13; saying so on every import buries the progress lines.
-    warnings.filterwarnings("ignore", message=".*(backfill_policy|allow_nonexistent_upstream).*")
     # A UsageError is raised before anything is fetched or written: its one line says what to
     # change, and nothing needs undoing.
     try:

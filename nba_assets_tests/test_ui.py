@@ -82,3 +82,42 @@ def test_asset_page_shows_the_business_description(webserver, tmp_path: Path) ->
         capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert "Player box scores of the day" in page.stdout
+
+
+def test_nba_assets_ui_serves_the_code_location_through_dg(tmp_path: Path) -> None:
+    port = _free_port()
+    home = tmp_path / "home"
+    log = tmp_path / "ui.log"
+    env = {**os.environ, "NBA_HOME": str(home)}
+    env.pop("DAGSTER_HOME", None)
+    nba_assets = Path(sys.executable).parent / "nba-assets"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(nba_assets), "ui", "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    query = "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"
+    try:
+        deadline = time.monotonic() + 240
+        entries: list = []
+        while time.monotonic() < deadline and not entries:
+            assert proc.poll() is None, log.read_text()[-3000:]
+            try:
+                answer = httpx.post(f"{url}/graphql", json={"query": query}, timeout=5).json()
+                loaded = answer["data"]["workspaceOrError"]["locationEntries"]
+                entries = [e for e in loaded if e["loadStatus"] == "LOADED"]
+            except (httpx.HTTPError, KeyError, TypeError, ValueError):
+                pass
+            time.sleep(1)
+        assert [e["name"] for e in entries] == ["nba_assets"], log.read_text()[-3000:]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    text = log.read_text()
+    assert "dg dev" not in text  # no supersession notice pointing at it
+    assert "backfill_policy" not in text and "allow_nonexistent_upstream" not in text
