@@ -106,8 +106,7 @@ class PointsModelIOManager(dg.ConfigurableIOManager):
         rows = warehouse.replace_partitions(predictions.points_model, obj.registry(uri), start, end)
         context.add_output_metadata(
             {
-                "table": predictions.points_model.qualified_name(warehouse.prefix),
-                "rows": rows,
+                "dagster/row_count": rows,
                 "partitions": f"{start}..{end}",
                 "artifacts_written": len(obj.boosters),
                 "artifacts": dg.MetadataValue.md("\n".join(f"- {uri[m]}" for m in sorted(uri))),

@@ -60,8 +60,8 @@ nbac_schedule = TableSpec(
     },
     key=("game_id",),
     clustering=("game_id",),
-    description="NBA.com scoreboard: the day's games, status (1 scheduled, 2 live, 3 final)"
-    " and scores.",
+    description="The day's games from the NBA.com scoreboard, with status (1 scheduled, 2 live,"
+    " 3 final) and final scores.",
     # No scores before the games are played.
     nullable=frozenset({"home_pts", "away_pts"}),
 )
@@ -82,7 +82,8 @@ nbac_player_boxscores = TableSpec(
     },
     key=("game_id", "player_id"),
     clustering=("player_lookup", "game_id"),
-    description="NBA.com league game log, players: one row per player per finished game.",
+    description="Player box scores of the day's finished games (NBA.com league game log): one row"
+    " per player per finished game.",
     column_descriptions={c: _SHOOTING_NOTE for c in ("fgm", "fga", "fg3m", "fg3a", "ftm", "fta")},
     null_in_seasons={c: PLAYER_SEASONS_WITHOUT_SHOOTING_BOX for c in SHOOTING_BOX},
 )
@@ -100,7 +101,8 @@ nbac_team_boxscores = TableSpec(
     },
     key=("game_id", "team_id"),
     clustering=("team_abbr", "game_id"),
-    description="NBA.com league game log, teams: one row per team per finished game.",
+    description="Team box scores of the day's finished games (NBA.com league game log): one row"
+    " per team per finished game.",
     column_descriptions={c: _SHOOTING_NOTE for c in ("fgm", "fga", "fg3m", "fg3a", "ftm", "fta")},
     null_in_seasons={c: TEAM_SEASONS_WITHOUT_SHOOTING_BOX for c in (*SHOOTING_BOX, "minutes")},
 )
@@ -120,7 +122,7 @@ nbac_player_list = TableSpec(
     },
     key=("game_date", "player_id"),
     clustering=("player_lookup", "team_abbr"),
-    description="NBA.com player list for the season, as fetched on the game day (rosters).",
+    description="The season's NBA.com player list (rosters) as fetched on each game day.",
 )
 
 odds_events = TableSpec(
@@ -135,7 +137,7 @@ odds_events = TableSpec(
     },
     key=("event_id",),
     clustering=("event_id",),
-    description="The Odds API events: the day's NBA games as the sportsbooks list them.",
+    description="The day's NBA events as The Odds API lists them.",
 )
 
 odds_player_props = TableSpec(

@@ -33,4 +33,4 @@ CREATE TABLE IF NOT EXISTS `nba_raw.nbac_player_boxscores` (
 )
 PARTITION BY `game_date`
 CLUSTER BY `player_lookup`, `game_id`
-OPTIONS(description="NBA.com league game log, players: one row per player per finished game.");
+OPTIONS(description="Player box scores of the day's finished games (NBA.com league game log): one row per player per finished game.");

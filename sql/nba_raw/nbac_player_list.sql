@@ -12,4 +12,4 @@ CREATE TABLE IF NOT EXISTS `nba_raw.nbac_player_list` (
 )
 PARTITION BY `game_date`
 CLUSTER BY `player_lookup`, `team_abbr`
-OPTIONS(description="NBA.com player list for the season, as fetched on the game day (rosters).");
+OPTIONS(description="The season's NBA.com player list (rosters) as fetched on each game day.");

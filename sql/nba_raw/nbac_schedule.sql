@@ -15,4 +15,4 @@ CREATE TABLE IF NOT EXISTS `nba_raw.nbac_schedule` (
 )
 PARTITION BY `game_date`
 CLUSTER BY `game_id`
-OPTIONS(description="NBA.com scoreboard: the day's games, status (1 scheduled, 2 live, 3 final) and scores.");
+OPTIONS(description="The day's games from the NBA.com scoreboard, with status (1 scheduled, 2 live, 3 final) and final scores.");

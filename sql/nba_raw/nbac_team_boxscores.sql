@@ -30,4 +30,4 @@ CREATE TABLE IF NOT EXISTS `nba_raw.nbac_team_boxscores` (
 )
 PARTITION BY `game_date`
 CLUSTER BY `team_abbr`, `game_id`
-OPTIONS(description="NBA.com league game log, teams: one row per team per finished game.");
+OPTIONS(description="Team box scores of the day's finished games (NBA.com league game log): one row per team per finished game.");

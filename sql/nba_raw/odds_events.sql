@@ -9,4 +9,4 @@ CREATE TABLE IF NOT EXISTS `nba_raw.odds_events` (
 )
 PARTITION BY `game_date`
 CLUSTER BY `event_id`
-OPTIONS(description="The Odds API events: the day's NBA games as the sportsbooks list them.");
+OPTIONS(description="The day's NBA events as The Odds API lists them.");

@@ -19,15 +19,16 @@ from nba_assets.defs.scrape.assets import (
     TEAM_GAME_LOG,
     scrape_key,
 )
+from nba_assets.defs.table_asset import table_asset
 from nba_assets.defs.util import each_date, partition_dates
 from nba_assets.lib import parsers
 from nba_assets.lib.names import apply_aliases, with_player_lookup
-from nba_assets.partitions import game_date_partitions
 from nba_assets.player_aliases import load_aliases
 from nba_assets.resources import LandingResource, WarehouseResource
 from nba_assets.tables import raw
 from nba_assets.tables.spec import TableSpec
 
+GROUP = "raw"
 Parser = Callable[[bytes, Any], pl.DataFrame]  # Any: a StatsContext or an OddsContext
 
 
@@ -41,7 +42,6 @@ class Parsed:
 
     def metadata(self) -> dict[str, int]:
         return {
-            "rows": self.rows.height,
             "payloads": self.payloads,
             "duplicate_rows_dropped": self.duplicate_rows,
         }
@@ -94,18 +94,8 @@ def _parse_range(
     return Parsed(df.select(pl.col(c).cast(t) for c, t in schema.items()), payloads, duplicates)
 
 
-def _raw_asset(spec: TableSpec, scrape_endpoint: str, source: str, parse: Parser, doc: str):
-    @dg.asset(
-        name=spec.name,
-        key_prefix=[raw.DATASET],
-        group_name="raw",
-        description=doc,
-        partitions_def=game_date_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        io_manager_key="warehouse_io_manager",
-        deps=[scrape_key(scrape_endpoint)],
-        kinds={"polars"},
-    )
+def _raw_asset(spec: TableSpec, scrape_endpoint: str, source: str, parse: Parser):
+    @table_asset(spec, group=GROUP, deps=[scrape_key(scrape_endpoint)])
     def _asset(context: dg.AssetExecutionContext, landing: LandingResource) -> dg.Output:
         parsed = _parse_range(
             context, landing, spec, source, scrape_endpoint, parse, spec.schema, spec.key
@@ -115,36 +105,19 @@ def _raw_asset(spec: TableSpec, scrape_endpoint: str, source: str, parse: Parser
     return _asset
 
 
-nbac_schedule = _raw_asset(
-    raw.nbac_schedule, SCOREBOARD, STATS, parsers.parse_scoreboard,
-    "The day's games from the NBA.com scoreboard, with status and final scores.",
-)  # fmt: skip
+nbac_schedule = _raw_asset(raw.nbac_schedule, SCOREBOARD, STATS, parsers.parse_scoreboard)
 nbac_player_boxscores = _raw_asset(
-    raw.nbac_player_boxscores, PLAYER_GAME_LOG, STATS, parsers.parse_player_game_log,
-    "Player box scores of the day's finished games (NBA.com league game log).",
-)  # fmt: skip
+    raw.nbac_player_boxscores, PLAYER_GAME_LOG, STATS, parsers.parse_player_game_log
+)
 nbac_team_boxscores = _raw_asset(
-    raw.nbac_team_boxscores, TEAM_GAME_LOG, STATS, parsers.parse_team_game_log,
-    "Team box scores of the day's finished games (NBA.com league game log).",
-)  # fmt: skip
-nbac_player_list = _raw_asset(
-    raw.nbac_player_list, PLAYER_LIST, STATS, parsers.parse_player_list,
-    "The season's NBA.com player list (rosters) as fetched on each game day.",
-)  # fmt: skip
-odds_events = _raw_asset(
-    raw.odds_events, EVENTS, ODDS, parsers.parse_events,
-    "The day's NBA events as The Odds API lists them.",
-)  # fmt: skip
+    raw.nbac_team_boxscores, TEAM_GAME_LOG, STATS, parsers.parse_team_game_log
+)
+nbac_player_list = _raw_asset(raw.nbac_player_list, PLAYER_LIST, STATS, parsers.parse_player_list)
+odds_events = _raw_asset(raw.odds_events, EVENTS, ODDS, parsers.parse_events)
 
 
-@dg.asset(
-    key=[raw.DATASET, raw.odds_player_props.name],
-    group_name="raw",
-    partitions_def=game_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    io_manager_key="warehouse_io_manager",
-    deps=[scrape_key(EVENT_ODDS), dg.AssetKey([raw.DATASET, raw.nbac_player_list.name])],
-    kinds={"polars"},
+@table_asset(
+    raw.odds_player_props, group=GROUP, deps=[scrape_key(EVENT_ODDS), raw.nbac_player_list]
 )
 def odds_player_props(
     context: dg.AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource
@@ -179,7 +152,6 @@ def odds_player_props(
         df,
         metadata={
             **parsed.metadata(),
-            "rows": df.height,
             "unmatched_players": unmatched.len(),
             "unmatched_rows": int(df.get_column("player_id").null_count()),
             "unmatched_names": ", ".join(unmatched.head(50).to_list()),
