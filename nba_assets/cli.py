@@ -418,7 +418,8 @@ def history_gap(
 
 def _warehouse(settings: Settings) -> Warehouse:
     """The deployment's warehouse, from the one place that builds resources."""
-    from nba_assets.resources import WarehouseResource, build_resources
+    from nba_assets.resources import build_resources
+    from nba_assets.warehouse.resource import WarehouseResource
 
     resource = build_resources(settings)["warehouse"]
     assert isinstance(resource, WarehouseResource), resource

@@ -2,39 +2,10 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Literal
-
-import dagster as dg
-
-from nba_assets.landing import LandingZone, LocalLandingZone
+from nba_assets.landing.resource import LandingResource
 from nba_assets.reports.store import ReportsResource
 from nba_assets.settings import Settings
 from nba_assets.warehouse.resource import WarehouseResource
-
-
-class LandingResource(dg.ConfigurableResource):
-    """The landing zone: a local folder by default, a GCS bucket in production."""
-
-    backend: Literal["local", "gcs"] = "local"
-    root: str = ""
-    gcs_bucket: str | None = None
-    gcs_endpoint: str | None = None
-    gcp_project: str | None = None
-    prefix: str = ""
-
-    @cached_property
-    def zone(self) -> LandingZone:
-        if self.backend == "local":
-            from pathlib import Path
-
-            return LocalLandingZone(Path(self.root))
-        from nba_assets.landing_gcs import GcsLandingZone, make_storage_client
-
-        if not self.gcs_bucket:
-            raise ValueError("NBA_GCS_BUCKET must be set for the gcs landing zone")
-        client = make_storage_client(self.gcp_project, self.gcs_endpoint)
-        return GcsLandingZone(self.gcs_bucket, client, prefix=self.prefix)
 
 
 def build_resources(settings: Settings) -> dict[str, object]:

@@ -16,8 +16,8 @@ from nba_assets.defs.grading.checks import CHECKS
 from nba_assets.lib import grading
 from nba_assets.lib.predict import NO_LINE, OVER, PASS, UNDER
 from nba_assets.reports.store import ReportsResource
-from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, predictions
+from nba_assets.warehouse.resource import WarehouseResource
 from nba_assets_tests.test_walk_forward import fill_spec, materialize_range, resources, write
 
 DAY = dt.date(2025, 11, 3)

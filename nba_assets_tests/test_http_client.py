@@ -70,9 +70,7 @@ def day_requests(clean: ReplayServer) -> list[Request]:
     requests.append(nba_stats.all_players("2025-26", DAYS))
     events = fetcher_for(clean).fetch_all([odds_api.events(d) for d in DAYS])
     for day, result in zip(DAYS, events, strict=True):
-        requests += [
-            odds_api.event_odds(event["id"], day) for event in json.loads(result.body)
-        ]
+        requests += [odds_api.event_odds(event["id"], day) for event in json.loads(result.body)]
     return requests
 
 

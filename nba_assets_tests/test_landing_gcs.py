@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from google.cloud import storage
 
-from nba_assets.landing import LandingZone, LocalLandingZone
-from nba_assets.landing_gcs import GcsLandingZone, make_storage_client, split_uri
+from nba_assets.gcs import make_storage_client, split_uri
+from nba_assets.landing.gcs import GcsLandingZone
+from nba_assets.landing.zone import LandingZone, LocalLandingZone
 
 DAY = dt.date(2024, 1, 15)
 

@@ -19,12 +19,12 @@ from nba_assets.defs.precompute import assets as precompute_assets
 from nba_assets.defs.precompute import checks as precompute_checks
 from nba_assets.lib import analytics
 from nba_assets.pipeline import compute_phases, raw_frames
-from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics as analytics_tables
 from nba_assets.tables import precompute as precompute_tables
 from nba_assets.tables import raw
 from nba_assets.warehouse.duckdb import DuckDBWarehouse
 from nba_assets.warehouse.io_manager import WarehouseIOManager
+from nba_assets.warehouse.resource import WarehouseResource
 
 HISTORY_START = dt.date(2024, 10, 1)
 START, END = dt.date(2025, 11, 10), dt.date(2025, 11, 12)

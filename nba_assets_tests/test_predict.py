@@ -14,8 +14,8 @@ from nba_assets.defs.predictions.checks import CHECKS
 from nba_assets.lib import predict
 from nba_assets.lib.lines import daily_points_lines
 from nba_assets.lib.predict import NO_LINE, OVER, PASS, UNDER, Thresholds
-from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, precompute, predictions, raw
+from nba_assets.warehouse.resource import WarehouseResource
 from nba_assets_tests.test_walk_forward import (
     HISTORY_START,
     fill_spec,

@@ -20,7 +20,7 @@ import polars as pl
 import psutil
 import pytest
 
-from nba_assets import cli
+from nba_assets import cli, run_guards
 from nba_assets.run_guards import HOST_TAG, PID_TAG, TARGET_TAG, _process_gone, _Run, mark_ghosts
 from nba_assets.settings import get_settings
 from nba_assets.tables import analytics, precompute, predictions
@@ -125,6 +125,23 @@ def test_a_day_replayed_late_rereruns_the_later_day(
         f"days {NOV2}..{NOV2} were computed without {NOV1}..{NOV1}; re-running them"
         f" (nba-assets replay --start {NOV2} --end {NOV2})" in said
     )
+    assert differing(day_tables(tmp_path, NOV2), in_order) == []
+
+
+def test_too_many_late_days_are_named_with_the_command_to_run(
+    in_order, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run_guards, "RERUN_MAX_DAYS", 0)  # every span is too long to re-run here
+    assert replay(tmp_path, NOV2, NOV2) == 0
+    capsys.readouterr()
+    assert replay(tmp_path, NOV1, NOV1) == 0
+    said = capsys.readouterr().out
+    advice = f"nba-assets replay --start {NOV2} --end {NOV2}"
+    assert f"days {NOV2}..{NOV2} were computed without {NOV1}..{NOV1}; re-run: {advice}" in said
+    assert said.count(" succeeded") == 1  # said, not done
+    assert differing(day_tables(tmp_path, NOV2), in_order)
+
+    assert replay(tmp_path, *advice.split()[3::2]) == 0
     assert differing(day_tables(tmp_path, NOV2), in_order) == []
 
 

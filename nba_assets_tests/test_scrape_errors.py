@@ -10,10 +10,10 @@ import dagster as dg
 import pytest
 
 from nba_assets.defs.scrape import assets as scrape
+from nba_assets.landing.resource import LandingResource
 from nba_assets.replay.archive import Archive
 from nba_assets.replay.faults import FaultSpec
 from nba_assets.replay.server import ReplayServer, load_archive
-from nba_assets.resources import LandingResource
 from nba_assets.sources import nba_stats, odds_api
 from nba_assets.sources.http import SourceError
 from nba_assets.sources.resource import SourcesResource

@@ -16,10 +16,10 @@ from nba_assets.lib.features import FEATURE_SET_VERSION, FEATURES_V1
 from nba_assets.models.io_manager import PointsModelIOManager
 from nba_assets.models.resource import ModelsResource
 from nba_assets.models.store import LocalModelStore
-from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, precompute, predictions
 from nba_assets.tables.spec import TableSpec
 from nba_assets.warehouse.io_manager import WarehouseIOManager
+from nba_assets.warehouse.resource import WarehouseResource
 
 TEAMS = ("AAA", "BBB", "CCC", "DDD")
 HISTORY_START = dt.date(2024, 1, 1)

@@ -6,8 +6,8 @@ import dagster as dg
 import polars as pl
 
 from nba_assets.defs.table_asset import asset_key
-from nba_assets.resources import WarehouseResource
 from nba_assets.tables.spec import TableSpec
+from nba_assets.warehouse.resource import WarehouseResource
 
 SAMPLE_ROWS = 10
 

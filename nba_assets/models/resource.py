@@ -28,7 +28,7 @@ class ModelsResource(dg.ConfigurableResource):
     def get(self) -> ModelStore:
         folder = self.prefix.rstrip("_")
         if self.gcs_bucket:
-            from nba_assets.landing_gcs import make_storage_client
+            from nba_assets.gcs import make_storage_client
             from nba_assets.models.gcs import GcsModelStore
 
             client = make_storage_client(self.gcp_project, self.gcs_endpoint)

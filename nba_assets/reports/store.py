@@ -42,7 +42,7 @@ class ReportsResource(dg.ConfigurableResource):
     def _write_gcs(self, folder: str, name: str, body: bytes) -> str:
         from google.cloud import storage
 
-        from nba_assets.landing_gcs import make_storage_client
+        from nba_assets.gcs import make_storage_client
 
         if self._bucket is None:
             client = make_storage_client(self.gcp_project, self.gcs_endpoint)

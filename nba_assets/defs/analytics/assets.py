@@ -8,9 +8,9 @@ import polars as pl
 from nba_assets.defs.table_asset import table_asset
 from nba_assets.defs.util import partition_dates
 from nba_assets.lib import analytics
-from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics as tables
 from nba_assets.tables import raw
+from nba_assets.warehouse.resource import WarehouseResource
 
 GROUP = "analytics"
 _DAY = dt.timedelta(days=1)

@@ -11,9 +11,9 @@ import dagster as dg
 import polars as pl
 
 from nba_assets.defs.checks import checked_range, failing_rows, key_check, sample, where
-from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics as tables
 from nba_assets.tables import raw
+from nba_assets.warehouse.resource import WarehouseResource
 
 PLAYER_GAME_SUMMARY_KEYS = "player_game_summary_keys"
 PLAYER_GAME_SUMMARY_RANGES = "player_game_summary_ranges"

@@ -9,8 +9,8 @@ from nba_assets.defs.table_asset import table_asset
 from nba_assets.defs.util import partition_dates
 from nba_assets.lib import grading, report
 from nba_assets.reports.store import ReportsResource
-from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, predictions
+from nba_assets.warehouse.resource import WarehouseResource
 
 GROUP = "grading"
 

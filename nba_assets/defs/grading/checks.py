@@ -6,8 +6,8 @@ import polars as pl
 from nba_assets.defs.checks import checked_range, failing_rows, key_check
 from nba_assets.defs.table_asset import asset_key
 from nba_assets.lib.predict import OVER, UNDER
-from nba_assets.resources import WarehouseResource
 from nba_assets.tables import predictions
+from nba_assets.warehouse.resource import WarehouseResource
 
 GRADING_RULES = "grading_rules_hold"
 ACCURACY_KEYS = "prediction_accuracy_keys"

@@ -8,9 +8,9 @@ import polars as pl
 from nba_assets.defs.table_asset import asset_key, table_asset
 from nba_assets.defs.util import partition_dates
 from nba_assets.lib import features
-from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, precompute
 from nba_assets.tables.spec import TableSpec
+from nba_assets.warehouse.resource import WarehouseResource
 
 GROUP = "precompute"
 _DAY = dt.timedelta(days=1)

@@ -12,8 +12,8 @@ import polars as pl
 from nba_assets.defs.checks import checked_range, key_check, sample, where
 from nba_assets.defs.table_asset import asset_key
 from nba_assets.lib.features import FEATURE_SET_VERSION, FEATURES_V1
-from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, precompute
+from nba_assets.warehouse.resource import WarehouseResource
 
 ML_FEATURE_STORE_KEYS = "ml_feature_store_keys"
 ML_FEATURE_STORE_COVERAGE = "ml_feature_store_covers_expected_players"

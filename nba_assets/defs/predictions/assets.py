@@ -14,8 +14,8 @@ from nba_assets.lib.lines import POINTS_MARKET, daily_points_lines
 from nba_assets.models.io_manager import PointsModels
 from nba_assets.models.resource import ModelsResource
 from nba_assets.models.store import ModelMetadata, ModelStore
-from nba_assets.resources import WarehouseResource
 from nba_assets.tables import analytics, precompute, predictions, raw
+from nba_assets.warehouse.resource import WarehouseResource
 
 GROUP = "predictions"
 POINTS_MODEL = asset_key(predictions.points_model)

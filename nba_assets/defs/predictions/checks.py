@@ -11,8 +11,8 @@ from nba_assets.defs.checks import checked_range, failing_rows, key_check, sampl
 from nba_assets.defs.table_asset import asset_key
 from nba_assets.lib import predict
 from nba_assets.models.resource import ModelsResource
-from nba_assets.resources import WarehouseResource
 from nba_assets.tables import predictions
+from nba_assets.warehouse.resource import WarehouseResource
 
 WALK_FORWARD = "trained_only_on_earlier_games"
 PREDICTIONS_KEYS = "player_prop_predictions_keys"

@@ -7,7 +7,6 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.landed import landed_payloads
 from nba_assets.defs.scrape.assets import (
     EVENT_ODDS,
     EVENTS,
@@ -21,12 +20,14 @@ from nba_assets.defs.scrape.assets import (
 )
 from nba_assets.defs.table_asset import table_asset
 from nba_assets.defs.util import each_date, partition_dates
+from nba_assets.landing.manifest import landed_payloads
+from nba_assets.landing.resource import LandingResource
 from nba_assets.lib import parsers
 from nba_assets.lib.names import apply_aliases, with_player_lookup
 from nba_assets.player_aliases import load_aliases
-from nba_assets.resources import LandingResource, WarehouseResource
 from nba_assets.tables import raw
 from nba_assets.tables.spec import TableSpec
+from nba_assets.warehouse.resource import WarehouseResource
 
 GROUP = "raw"
 Parser = Callable[[bytes, Any], pl.DataFrame]  # Any: a StatsContext or an OddsContext

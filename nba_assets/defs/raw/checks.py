@@ -5,8 +5,8 @@ import polars as pl
 
 from nba_assets.defs.checks import checked_range, failing_rows, key_check
 from nba_assets.defs.table_asset import asset_key
-from nba_assets.resources import WarehouseResource
 from nba_assets.tables import raw
+from nba_assets.warehouse.resource import WarehouseResource
 
 KEYS_UNIQUE = "keys_unique_and_not_null"
 MINUTES_AND_POINTS_IN_RANGE = "minutes_and_points_in_range"

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from nba_assets.defs.landed import LandedFile, landed_payloads, write_manifest
 from nba_assets.defs.util import each_date, partition_dates
+from nba_assets.landing.manifest import LandedFile, landed_payloads, write_manifest
+from nba_assets.landing.resource import LandingResource
 from nba_assets.lib import parsers
 from nba_assets.partitions import game_date_partitions
-from nba_assets.resources import LandingResource
 from nba_assets.sources import nba_stats, odds_api
 from nba_assets.sources.http import FetchResult
 from nba_assets.sources.resource import SourcesResource

@@ -9,31 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from google.api_core.client_options import ClientOptions
 from google.api_core.exceptions import NotFound
-from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-_SCHEME = "gs://"
-
-
-def make_storage_client(project: str | None, endpoint: str | None = None) -> storage.Client:
-    """A GCS client: credentials from the environment, or anonymous at ``endpoint`` (emulator)."""
-    if endpoint:
-        return storage.Client(
-            project=project or "test",
-            credentials=AnonymousCredentials(),
-            client_options=ClientOptions(api_endpoint=endpoint),
-        )
-    return storage.Client(project=project)
-
-
-def split_uri(uri: str) -> tuple[str, str]:
-    """``gs://bucket/name`` -> ``(bucket, name)``; raises ValueError for anything else."""
-    bucket, _, name = uri.removeprefix(_SCHEME).partition("/")
-    if not uri.startswith(_SCHEME) or not bucket or not name:
-        raise ValueError(f"not a gs://bucket/object URI: {uri!r}")
-    return bucket, name
+from nba_assets.gcs import GCS_SCHEME, split_uri
 
 
 class GcsLandingZone:
@@ -57,7 +36,7 @@ class GcsLandingZone:
         return "/".join(p for p in parts if p) + "/"
 
     def _uri(self, name: str) -> str:
-        return f"{_SCHEME}{self.bucket_name}/{name}"
+        return f"{GCS_SCHEME}{self.bucket_name}/{name}"
 
     def write(self, source: str, endpoint: str, game_date: dt.date, name: str, body: bytes) -> str:
         object_name = self._folder(source, endpoint, game_date) + name

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from nba_assets.landing import LandingZone
+from nba_assets.landing.zone import LandingZone
 
 MANIFEST = "_manifest.json"
 
