@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import dagster as dg
 import polars as pl
 import pytest
 
+from nba_assets.defs.grading import checks as grading_checks
 from nba_assets.defs.grading.assets import (
     prediction_accuracy,
     system_daily_performance,
 )
-from nba_assets.defs.grading.checks import CHECKS
 from nba_assets.lib import grading
 from nba_assets.lib.predict import NO_LINE, OVER, PASS, UNDER
 from nba_assets.reports.store import ReportsResource
@@ -189,7 +190,14 @@ def test_grading_assets_write_tables_pictures_and_pass_their_checks(tmp_path: Pa
     write(res, analytics.player_game_summary, fill_spec(analytics.player_game_summary, box))
 
     result = materialize_range(
-        [prediction_accuracy, system_daily_performance, *CHECKS], res, DAY, DAY
+        [
+            prediction_accuracy,
+            system_daily_performance,
+            *dg.load_asset_checks_from_modules([grading_checks]),
+        ],
+        res,
+        DAY,
+        DAY,
     )
     assert result.success
     assert all(e.passed for e in result.get_asset_check_evaluations())

@@ -28,8 +28,8 @@ from nba_assets.warehouse.resource import WarehouseResource
 
 HISTORY_START = dt.date(2024, 10, 1)
 START, END = dt.date(2025, 11, 10), dt.date(2025, 11, 12)
-ASSETS = [*analytics_assets.ASSETS, *precompute_assets.ASSETS]
-CHECKS = [*analytics_checks.CHECKS, *precompute_checks.CHECKS]
+ASSETS = dg.load_assets_from_modules([analytics_assets, precompute_assets])
+CHECKS = dg.load_asset_checks_from_modules([analytics_checks, precompute_checks])
 RANGE_TAGS = {
     "dagster/asset_partition_range_start": START.isoformat(),
     "dagster/asset_partition_range_end": END.isoformat(),

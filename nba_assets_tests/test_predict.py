@@ -6,11 +6,12 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
+import dagster as dg
 import polars as pl
 import pytest
 
+from nba_assets.defs.predictions import checks as prediction_checks
 from nba_assets.defs.predictions.assets import player_prop_predictions, points_model
-from nba_assets.defs.predictions.checks import CHECKS
 from nba_assets.lib import predict
 from nba_assets.lib.lines import daily_points_lines
 from nba_assets.lib.predict import NO_LINE, OVER, PASS, UNDER, Thresholds
@@ -166,10 +167,11 @@ def test_predictions_asset_gives_every_system_for_every_player(tmp_path: Path) -
     )
     write(res, raw.odds_player_props, fill_spec(raw.odds_player_props, props))
 
-    result = materialize_range([points_model, player_prop_predictions, *CHECKS], res, start, end)
+    checks = dg.load_asset_checks_from_modules([prediction_checks])
+    result = materialize_range([points_model, player_prop_predictions, *checks], res, start, end)
     assert result.success
     evaluations = result.get_asset_check_evaluations()
-    assert len(evaluations) == len(CHECKS) and all(e.passed for e in evaluations)
+    assert len(evaluations) == len(checks) and all(e.passed for e in evaluations)
     warehouse = res["warehouse"]
     assert isinstance(warehouse, WarehouseResource)
     df = warehouse.get().read(predictions.player_prop_predictions)

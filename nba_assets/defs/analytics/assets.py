@@ -162,12 +162,3 @@ def upcoming_player_game_context(
             "without_recent_activity": _count(~df.get_column("has_recent_activity")),
         },
     )
-
-
-ASSETS = [
-    player_game_summary,
-    team_offense_game_summary,
-    team_defense_game_summary,
-    upcoming_team_game_context,
-    upcoming_player_game_context,
-]

@@ -98,7 +98,7 @@ def team_points_match_player_points(
     )
 
 
-_KEY_CHECKS = [
+KEY_CHECKS = [
     key_check(tables.player_game_summary, PLAYER_GAME_SUMMARY_KEYS, blocking=True),
     key_check(tables.upcoming_player_game_context, UPCOMING_PLAYER_CONTEXT_KEYS, blocking=True),
     *(
@@ -109,11 +109,4 @@ _KEY_CHECKS = [
             tables.upcoming_team_game_context,
         )
     ),
-]
-
-CHECKS = [
-    *_KEY_CHECKS,
-    player_game_summary_ranges,
-    player_game_summary_covers_box_scores,
-    team_points_match_player_points,
 ]

@@ -69,6 +69,3 @@ def system_daily_performance(
                 else dg.MetadataValue.path(where)
             )
     return dg.Output(df, metadata=metadata)
-
-
-ASSETS = [prediction_accuracy, system_daily_performance]

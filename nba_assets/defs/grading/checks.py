@@ -40,8 +40,7 @@ def grading_rules(
     return failing_rows(start, end, bad, "violations", rows=df.height)
 
 
-CHECKS = [
-    grading_rules,
+KEY_CHECKS = [
     key_check(predictions.prediction_accuracy, ACCURACY_KEYS, blocking=False),
     key_check(predictions.system_daily_performance, PERFORMANCE_KEYS, blocking=False),
 ]

@@ -158,6 +158,3 @@ def ml_feature_store(
         mean_feature_quality=float(quality.mean() or 0.0),  # type: ignore[arg-type]
         below_50_quality=int((quality < 50).sum()),
     )
-
-
-ASSETS = [player_daily_cache, team_defense_profile, player_composite_factors, ml_feature_store]

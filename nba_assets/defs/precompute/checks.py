@@ -106,10 +106,8 @@ def ml_feature_store_values(
     )
 
 
-CHECKS = [
+KEY_CHECKS = [
     key_check(precompute.ml_feature_store, ML_FEATURE_STORE_KEYS, blocking=True),
-    ml_feature_store_covers_expected_players,
-    ml_feature_store_values,
     *(
         key_check(spec, f"{spec.name}_keys", blocking=False)
         for spec in (

@@ -258,6 +258,3 @@ def player_prop_predictions(
             ),
         },
     )
-
-
-ASSETS = [points_model, player_prop_predictions]

@@ -88,8 +88,6 @@ def predictions_values_valid(
     return failing_rows(start, end, bad, "invalid", rows=df.height)
 
 
-CHECKS = [
-    points_model_walk_forward,
+KEY_CHECKS = [
     key_check(predictions.player_prop_predictions, PREDICTIONS_KEYS, blocking=False),
-    predictions_values_valid,
 ]

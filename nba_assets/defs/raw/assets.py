@@ -158,13 +158,3 @@ def odds_player_props(
             "unmatched_names": ", ".join(unmatched.head(50).to_list()),
         },
     )
-
-
-ASSETS = [
-    nbac_schedule,
-    nbac_player_boxscores,
-    nbac_team_boxscores,
-    nbac_player_list,
-    odds_events,
-    odds_player_props,
-]

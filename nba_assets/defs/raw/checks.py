@@ -28,10 +28,6 @@ def player_box_ranges(
     return failing_rows(start, end, bad, "out_of_range", rows=df.height)
 
 
-CHECKS = [
-    *(
-        key_check(spec, KEYS_UNIQUE, blocking=spec is raw.nbac_player_boxscores)
-        for spec in raw.TABLES
-    ),
-    player_box_ranges,
+KEY_CHECKS = [
+    key_check(spec, KEYS_UNIQUE, blocking=spec is raw.nbac_player_boxscores) for spec in raw.TABLES
 ]

@@ -209,13 +209,3 @@ def odds_event_odds(
     results = sources.fetch([r for _, _, r in wanted])
     named = [(d, n, res) for (d, n, _), res in zip(wanted, results, strict=True)]
     return _land(landing, ODDS, EVENT_ODDS, days, named)
-
-
-ASSETS = [
-    nbac_scoreboard,
-    nbac_player_gamelog,
-    nbac_team_gamelog,
-    nbac_player_list_scrape,
-    odds_events_scrape,
-    odds_event_odds,
-]
