@@ -488,9 +488,11 @@ def cmd_report(args: argparse.Namespace) -> int:
             f" player-games: MAE {reference['mae']:.3f} (line {reference['line_mae']:.3f})"
         )
     if args.charts:
-        out_dir = settings.reports_dir / f"{args.start}_{args.end}"
-        for path in report.write_plots(accuracy, out_dir):
-            print(f"chart: {path}")
+        from nba_assets.reports.store import ReportsResource
+
+        charts = ReportsResource(root=str(settings.reports_dir))
+        for name, body in report.render_plots(accuracy).items():
+            print(f"chart: {charts.write(f'{args.start}_{args.end}', name, body)}")
     return 0
 
 

@@ -83,11 +83,11 @@ def test_text_table_lists_every_system() -> None:
     assert lines[2].startswith("a ") and lines[3].startswith("b ")
 
 
-def test_plots_are_written(tmp_path: Path) -> None:
-    paths = report.write_plots(_accuracy(), tmp_path / "plots")
-    assert [p.name for p in paths] == ["mae_by_day.png", "calibration.png", "hit_rate_by_edge.png"]
-    for path in paths:
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_plots_are_rendered_as_png() -> None:
+    plots = report.render_plots(_accuracy())
+    assert list(plots) == ["mae_by_day.png", "calibration.png", "hit_rate_by_edge.png"]
+    for body in plots.values():
+        assert body[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_season_average_reference_is_measured_on_the_graded_player_games() -> None:

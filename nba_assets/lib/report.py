@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -216,14 +215,3 @@ def render_plots(accuracy: pl.DataFrame) -> dict[str, bytes]:
         "calibration.png": _calibration(accuracy),
         "hit_rate_by_edge.png": _hit_rate_by_edge(accuracy),
     }
-
-
-def write_plots(accuracy: pl.DataFrame, out_dir: Path) -> list[Path]:
-    """The charts of :func:`render_plots` as PNG files in ``out_dir``."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, body in render_plots(accuracy).items():
-        (out_dir / name).write_bytes(body)
-        paths.append(out_dir / name)
-    return paths
