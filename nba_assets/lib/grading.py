@@ -5,27 +5,19 @@ from __future__ import annotations
 import polars as pl
 
 from nba_assets.lib.predict import OVER, UNDER
+from nba_assets.tables.predictions import system_daily_performance
 
 # The price assumed for a pick whose line came without one (the usual two-way price).
 STANDARD_PRICE = -110.0
 
 RESULT_COLUMNS = ("game_date", "player_id", "team_abbr", "minutes", "pts")
 
+# The figures of a system's day: system_daily_performance's columns after its key.
 PERFORMANCE_SCHEMA = pl.Schema(
     {
-        "predictions": pl.Int64(),
-        "voids": pl.Int64(),
-        "graded": pl.Int64(),
-        "mae": pl.Float64(),
-        "line_mae": pl.Float64(),
-        "bias": pl.Float64(),
-        "picks": pl.Int64(),
-        "hits": pl.Int64(),
-        "misses": pl.Int64(),
-        "pushes": pl.Int64(),
-        "hit_rate": pl.Float64(),
-        "units": pl.Float64(),
-        "roi": pl.Float64(),
+        c: t
+        for c, t in system_daily_performance.columns.items()
+        if c not in system_daily_performance.key
     }
 )
 

@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from nba_assets.tables.raw import BOX_COLUMNS, GAME_COLUMNS
+from nba_assets.tables.raw import BOX_COLUMNS, GAME_COLUMNS, PLAYER_GAME_COLUMNS
 from nba_assets.tables.spec import TableSpec
 
 DATASET = "nba_analytics"
@@ -17,13 +17,7 @@ player_game_summary = TableSpec(
     name="player_game_summary",
     columns={
         **GAME_COLUMNS,
-        "player_id": pl.Int64(),
-        "player_name": pl.String(),
-        "player_lookup": pl.String(),
-        "team_id": pl.Int64(),
-        "team_abbr": pl.String(),
-        "opponent_team_abbr": pl.String(),
-        "is_home": pl.Boolean(),
+        **PLAYER_GAME_COLUMNS,
         "starter": pl.Boolean(),
         **BOX_COLUMNS,
         "ts_pct": pl.Float64(),
@@ -159,13 +153,7 @@ upcoming_player_game_context = TableSpec(
     name="upcoming_player_game_context",
     columns={
         **GAME_COLUMNS,
-        "player_id": pl.Int64(),
-        "player_name": pl.String(),
-        "player_lookup": pl.String(),
-        "team_id": pl.Int64(),
-        "team_abbr": pl.String(),
-        "opponent_team_abbr": pl.String(),
-        "is_home": pl.Boolean(),
+        **PLAYER_GAME_COLUMNS,
         "days_rest": pl.Int64(),
         "back_to_back": pl.Boolean(),
         "games_last_7_days": pl.Int64(),

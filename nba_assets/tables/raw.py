@@ -12,6 +12,16 @@ GAME_COLUMNS = {
     "season": pl.String(),
     "season_type": pl.String(),
 }
+# Who played, for whom and where: every per-player-game table has these after GAME_COLUMNS.
+PLAYER_GAME_COLUMNS = {
+    "player_id": pl.Int64(),
+    "player_name": pl.String(),
+    "player_lookup": pl.String(),
+    "team_id": pl.Int64(),
+    "team_abbr": pl.String(),
+    "opponent_team_abbr": pl.String(),
+    "is_home": pl.Boolean(),
+}
 BOX_COLUMNS = {
     "wl": pl.String(),
     "minutes": pl.Float64(),
@@ -71,13 +81,7 @@ nbac_player_boxscores = TableSpec(
     name="nbac_player_boxscores",
     columns={
         **GAME_COLUMNS,
-        "player_id": pl.Int64(),
-        "player_name": pl.String(),
-        "player_lookup": pl.String(),
-        "team_id": pl.Int64(),
-        "team_abbr": pl.String(),
-        "opponent_team_abbr": pl.String(),
-        "is_home": pl.Boolean(),
+        **PLAYER_GAME_COLUMNS,
         **BOX_COLUMNS,
     },
     key=("game_id", "player_id"),
