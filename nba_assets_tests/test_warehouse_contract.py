@@ -119,6 +119,14 @@ def test_backends_satisfy_the_protocol(backend: Backend) -> None:
     assert warehouse.prefix
 
 
+def test_reading_a_table_nothing_wrote_is_empty_and_creates_nothing(backend: Backend) -> None:
+    wh = backend.warehouse
+    df = wh.read(SCORES, DAY1, DAY2, ["game_date", "points"])
+    assert df.is_empty()
+    assert df.schema == pl.Schema({"game_date": pl.Date(), "points": SCORES.columns["points"]})
+    assert not backend.table_exists(SCORES)
+
+
 def test_ensure_tables_is_idempotent_and_tables_start_empty(backend: Backend) -> None:
     wh = backend.warehouse
     wh.ensure_tables([SCORES, REAL])

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 from google.api_core.client_options import ClientOptions
-from google.api_core.exceptions import GoogleAPICallError
+from google.api_core.exceptions import GoogleAPICallError, NotFound
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
@@ -173,6 +173,16 @@ class BigQueryWarehouse:
         with self._ensured_lock:
             self._ensured.add(table_id)
 
+    def _exists(self, table_id: str) -> bool:
+        with self._ensured_lock:
+            if table_id in self._ensured:
+                return True
+        try:
+            self.client.get_table(table_id, timeout=self.job_timeout_seconds)
+        except NotFound:
+            return False
+        return True
+
     def replace_partitions(
         self, spec: TableSpec, df: pl.DataFrame, start: dt.date, end: dt.date
     ) -> int:
@@ -273,8 +283,9 @@ class BigQueryWarehouse:
         unknown = [c for c in wanted if c not in spec.columns]
         if unknown:
             raise ValueError(f"{spec.qualified_name(self.prefix)} has no columns {unknown}")
-        self._ensure(spec)
         target = self.table_id(spec)
+        if not self._exists(target):  # reads never create: nothing written yet reads as empty
+            return pl.DataFrame(schema={c: spec.columns[c] for c in wanted})
         part = _quote(spec.partition_column)
         sql = f"SELECT {', '.join(map(_quote, wanted))} FROM {_quote(target)} WHERE TRUE"
         params: list[bigquery.ScalarQueryParameter] = []
