@@ -10,6 +10,9 @@
 
 Runs are matched on their tags: the partition range Dagster records for a single-run backfill,
 and ours, the process (host, pid) and the warehouse target (backend, location, dataset prefix).
+
+One module for the three guards (over 350 lines on purpose): they read the same run records
+and tags, and the late-day guard builds on the in-flight one.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ import polars as pl
 import pytest
 
 from nba_assets import cli
+from nba_assets.cli import runs as cli_runs
+from nba_assets.defs.automation import root_cause
 from nba_assets.replay.archive import load_archive
 from nba_assets.settings import get_settings
 
@@ -305,11 +307,11 @@ def test_progress_reads_each_event_once_and_prints_our_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     instance = dg.DagsterInstance.ephemeral()
-    progress = cli._Progress(instance, "t1")
+    progress = cli_runs.Progress(instance, "t1")
     progress.poll()  # before the run exists: nothing to read
     assert progress.run_id is None and capsys.readouterr().out == ""
     result = dg.materialize(
-        [_fine, _broken], instance=instance, tags={cli.REPLAY_TAG: "t1"}, raise_on_error=False
+        [_fine, _broken], instance=instance, tags={cli_runs.REPLAY_TAG: "t1"}, raise_on_error=False
     )
     assert not result.success
     progress.poll()
@@ -325,4 +327,4 @@ def test_progress_reads_each_event_once_and_prints_our_error(
     assert capsys.readouterr().out == "" and progress.cursor == cursor
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert failure.step_failure_data.error is not None
-    assert cli.root_cause(failure.step_failure_data.error).startswith("_LineMissing: ")
+    assert root_cause(failure.step_failure_data.error).startswith("_LineMissing: ")

@@ -21,6 +21,7 @@ import psutil
 import pytest
 
 from nba_assets import cli, run_guards
+from nba_assets.cli import runs as cli_runs
 from nba_assets.run_guards import HOST_TAG, PID_TAG, TARGET_TAG, _process_gone, _Run, mark_ghosts
 from nba_assets.settings import get_settings
 from nba_assets.tables import analytics, precompute, predictions
@@ -280,7 +281,7 @@ def test_the_local_instance_fails_runs_stuck_starting(tmp_path: Path) -> None:
     os.environ["NBA_HOME"] = str(tmp_path)
     os.environ.pop("DAGSTER_HOME", None)
     get_settings.cache_clear()
-    instance = cli._dagster_instance()
+    instance = cli_runs.dagster_instance()
     # Run workers that die before they start are the daemon's; started ones are ours (above).
     assert instance.run_monitoring_enabled
     assert instance.run_monitoring_start_timeout_seconds == 180

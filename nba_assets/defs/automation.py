@@ -146,7 +146,7 @@ def run_failure_log(log_path: Path) -> dg.SensorDefinition:
         steps = [
             {
                 "step": event.step_key,
-                "error": _root_message(event.step_failure_data.error)
+                "error": root_cause(event.step_failure_data.error)
                 if event.step_failure_data.error
                 else None,
             }
@@ -172,8 +172,22 @@ def run_failure_log(log_path: Path) -> dg.SensorDefinition:
     return _sensor
 
 
-def _root_message(error: SerializableErrorInfo) -> str:
-    """The innermost cause of a step error: our own message, not Dagster's wrapper."""
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip()
+def root_cause(error: SerializableErrorInfo) -> str:
+    """The message of the error our code raised, found below Dagster's wrappers of it.
+
+    A failed step's error is Dagster's "Error occurred while executing op ..." with the
+    project's own error (a PayloadError, a SourceError, ...) as its cause: the first error of
+    the cause / context chain that is not Dagster's says what went wrong; when all are
+    Dagster's, the deepest does.
+    """
+    chain: list[SerializableErrorInfo] = []
+    current: SerializableErrorInfo | None = error
+    while current is not None and len(chain) < 50:
+        chain.append(current)
+        current = current.cause or current.context
+    ours = next((e for e in chain if not (e.cls_name or "").startswith("Dagster")), chain[-1])
+    text = ours.message.strip()
+    qualified, colon, rest = text.partition(": ")
+    if colon and ours.cls_name and qualified.endswith(ours.cls_name):
+        text = f"{ours.cls_name}: {rest}"  # without the module path
+    return text

@@ -3,6 +3,9 @@
 Pure polars, vectorised over any range of days. The ``upcoming_*`` transforms see only what is
 known on the morning of each day: the day's schedule, player list and lines, and games played
 strictly before it.
+
+One module for the five phase-3 tables (over 350 lines on purpose): they share the rest-day and
+game-count helpers and the shooting-box formulas.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ Every value for day D is computed from games strictly before D: each history is 
 player's (or team's) games in date order, then joined as of the day with exact matches
 excluded. A change to a game on or after D cannot move D's features (the tests prove it).
 
+One module for the four phase-4 tables (over 350 lines on purpose): they share the as-of joins
+and rolling windows that carry the before-D rule, and keeping them together keeps that rule in
+one place.
+
 Windows: "last N" means the last N games before D of any season and season type (a player's
 first game of a season uses the end of the previous one), averaged over the games available when
 fewer than N; "season" means games of D's season before D (none on the first game of a season).

@@ -4,6 +4,9 @@ A payload that is not what the source promises (bad JSON, a missing result set o
 of the wrong type, a column its table spec expects that is missing or null in every row, rows
 that share a key but differ) raises :class:`PayloadError` naming source, endpoint, game_date and
 field or column.
+
+One module for every source endpoint (over 350 lines on purpose): the parsers share the payload
+models, the error context and the column and duplicate checks, so each endpoint is a few lines.
 """
 
 from __future__ import annotations

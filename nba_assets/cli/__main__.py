@@ -1,0 +1,5 @@
+"""``python -m nba_assets.cli``: the same as the ``nba-assets`` command."""
+
+from nba_assets.cli import main
+
+raise SystemExit(main())

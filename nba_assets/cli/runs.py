@@ -1,0 +1,256 @@
+"""How the CLI runs Dagster: the local instance, the replay sources, one run per range with
+its progress lines, and the history a range needs first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nba_assets.cli.args import UsageError, first_line, set_env
+from nba_assets.defs.automation import root_cause
+
+if TYPE_CHECKING:
+    from nba_assets.settings import Settings
+    from nba_assets.warehouse.base import Warehouse
+
+REPLAY_API_KEY = "replay"
+
+
+REPLAY_TAG = "nba_assets/replay"
+
+
+HISTORY_LOOKBACK = dt.timedelta(days=200)
+
+
+# Dagster's tags for the partition range of a single-run backfill.
+PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+
+
+PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def dagster_instance():
+    """The local Dagster instance (``$NBA_HOME/dagster`` unless DAGSTER_HOME says otherwise).
+
+    Also sets the environment our runs need (batched event writes, planned events per range),
+    which ``dagster dev`` and every run and step process it starts inherit.
+    """
+    import dagster as dg
+
+    from nba_assets.dagster_instance import RUN_ENV, ensure_local_instance_yaml
+    from nba_assets.settings import get_settings
+
+    for name, value in RUN_ENV.items():
+        os.environ.setdefault(name, value)
+    if not os.environ.get("DAGSTER_HOME"):
+        home = get_settings().dagster_home
+        ensure_local_instance_yaml(home)
+        os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+@contextmanager
+def replay_sources(data: Path | None, faults: str | None) -> Iterator[str]:
+    """Start the replay server and point the scrapers at it; yields its base URL."""
+    import polars as pl
+
+    from nba_assets.replay.faults import FaultSpec
+    from nba_assets.replay.server import ReplayServer, load_archive
+
+    try:
+        archive = load_archive(data)
+    except (OSError, ValueError, pl.exceptions.PolarsError) as error:
+        where = f"--data {data}" if data is not None else "the shipped replay archive"
+        raise UsageError(f"{where} is not usable replay data: {first_line(error)}") from None
+    spec = FaultSpec.parse(faults) if faults else None
+    with ReplayServer(archive, faults=spec) as server:
+        set_env(
+            NBA_NBA_STATS_BASE_URL=f"{server.base_url}/stats",
+            NBA_ODDS_BASE_URL=f"{server.base_url}/v4",
+        )
+        if not os.environ.get("NBA_ODDS_API_KEY"):
+            set_env(NBA_ODDS_API_KEY=REPLAY_API_KEY)
+        yield server.base_url
+
+
+class Progress(threading.Thread):
+    """Prints one line per finished step of the run tagged ``tag``, and each failure's cause.
+
+    Each poll reads only the events after the last one it has seen (an event-log cursor).
+    """
+
+    PAGE = 500
+
+    def __init__(self, instance, tag: str) -> None:
+        super().__init__(daemon=True)
+        self.instance, self.tag = instance, tag
+        self.stopped = threading.Event()
+        self.run_id: str | None = None
+        self.cursor: str | None = None
+        self.done = 0
+        self.failed_steps = 0
+
+    def run(self) -> None:
+        while not self.stopped.wait(1.0):
+            self.poll()
+        self.poll()
+
+    def poll(self) -> None:
+        import dagster as dg
+
+        if self.run_id is None:
+            runs = self.instance.get_runs(
+                filters=dg.RunsFilter(tags={REPLAY_TAG: self.tag}), limit=1
+            )
+            if not runs:
+                return
+            self.run_id = runs[0].run_id
+        kinds = {
+            dg.DagsterEventType.STEP_SUCCESS,
+            dg.DagsterEventType.STEP_FAILURE,
+            dg.DagsterEventType.RUN_FAILURE,
+        }
+        while True:
+            page = self.instance.get_records_for_run(
+                self.run_id, cursor=self.cursor, of_type=kinds, limit=self.PAGE
+            )
+            self.cursor = page.cursor
+            for record in page.records:
+                self.show(record.event_log_entry)
+            if not page.has_more:
+                return
+
+    def show(self, entry) -> None:
+        event = entry.dagster_event
+        if event is None:
+            return
+        if event.is_run_failure:
+            # A run that fails outside its steps (planning, resources) says why only here.
+            error = event.event_specific_data.error
+            if error is not None and not self.failed_steps:
+                print("  run FAILED", flush=True)
+                print_cause(root_cause(error))
+            return
+        self.done += 1
+        ok = event.is_step_success
+        took = f" ({event.event_specific_data.duration_ms / 1000:.1f}s)" if ok else ""
+        print(
+            f"  [{self.done:>3}] {'ok' if ok else 'FAILED':<6} {entry.step_key}{took}", flush=True
+        )
+        if not ok:
+            self.failed_steps += 1
+            print_cause(root_cause(event.step_failure_data.error))
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join()
+
+
+def print_cause(text: str) -> None:
+    for line in text.splitlines():
+        print(f"        {line}", flush=True)
+
+
+def run_range(
+    start: dt.date, end: dt.date, executor: str | None = None, history_only: bool = False
+) -> bool:
+    """Materialize every phase (or the history phases) over ``start..end`` as one Dagster run.
+
+    Returns True when the run succeeded.
+    """
+    import dagster as dg
+
+    from nba_assets import run_guards
+    from nba_assets.defs.build import replay_history_job, replay_job
+    from nba_assets.settings import get_settings
+
+    if executor:
+        set_env(NBA_EXECUTOR=executor)
+    # One planned event per partition range instead of per partition and asset: planning a
+    # two-season run drops from minutes to seconds (the per-partition failure status is coarser).
+    os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "1")
+    instance = dagster_instance()
+    tag = uuid.uuid4().hex
+    tags = {
+        PARTITION_RANGE_START_TAG: start.isoformat(),
+        PARTITION_RANGE_END_TAG: end.isoformat(),
+        REPLAY_TAG: tag,
+        **run_guards.run_tags(),
+    }
+    progress = Progress(instance, tag)
+    progress.start()
+    quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    try:
+        if get_settings().executor == "multiprocess":
+            # Step processes rebuild the job from the environment, so it must be reconstructable.
+            job = replay_history_job if history_only else replay_job
+            result = dg.execute_job(
+                dg.reconstructable(job), instance=instance, tags=tags, run_config=quiet
+            )
+        else:
+            # Built afresh here: a reconstructable job is cached per process and would keep the
+            # replay server address of an earlier run.
+            job_def = replay_history_job() if history_only else replay_job()
+            result = job_def.execute_in_process(
+                instance=instance, tags=tags, run_config=quiet, raise_on_error=False
+            )
+    finally:
+        progress.stop()
+    print(f"run {result.run_id} {'succeeded' if result.success else 'FAILED'}")
+    return result.success
+
+
+def history_gap(
+    start: dt.date, full_history_from: dt.date | None = None
+) -> tuple[dt.date, dt.date] | None:
+    """Days between the warehouse's last game and ``start`` that a replay must fill first.
+
+    Features for ``start`` use the games before it, read from the warehouse. When the warehouse
+    stops short of ``start`` those days are replayed first (through the feature store). When it
+    has no recent games at all, the history from ``full_history_from`` is the gap; without that
+    date we say how to build the history rather than replay years unasked.
+    """
+    from nba_assets.settings import get_settings
+    from nba_assets.tables import analytics
+
+    warehouse = warehouse_for(get_settings())
+    day_before = start - dt.timedelta(days=1)
+    recent = warehouse.read(
+        analytics.player_game_summary, start - HISTORY_LOOKBACK, day_before, ["game_date"]
+    )
+    if recent.is_empty() and full_history_from is not None:
+        return full_history_from, day_before
+    if recent.is_empty():
+        suggested = dt.date(start.year - (1 if start.month >= 8 else 2), 10, 1)
+        print(
+            f"note: the warehouse has no games in the {HISTORY_LOOKBACK.days} days before {start},"
+            " so the first days' features and the model have little history; build it first with"
+            f" `nba-assets replay --start {suggested} --end {day_before}` (the demo does this)."
+        )
+        return None
+    latest = recent.get_column("game_date").max()
+    assert isinstance(latest, dt.date)
+    return (latest + dt.timedelta(days=1), day_before) if latest < day_before else None
+
+
+def warehouse_for(settings: Settings) -> Warehouse:
+    """The deployment's warehouse, from the one place that builds resources."""
+    from nba_assets.resources import build_resources
+    from nba_assets.warehouse.resource import WarehouseResource
+
+    resource = build_resources(settings)["warehouse"]
+    assert isinstance(resource, WarehouseResource), resource
+    return resource.get()
+
+
+def target(settings) -> str:
+    prefix = settings.dataset_prefix
+    if settings.deployment == "prod":
+        return f"BigQuery project {settings.gcp_project} (datasets {prefix}nba_*)"
+    return f"{settings.warehouse_path} (schemas {prefix}nba_*)"
