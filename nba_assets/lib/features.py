@@ -70,6 +70,7 @@ from nba_assets.tables.precompute import (
     CACHE_FEATURES,
     FEATURE_SET_VERSION,
     FEATURES_V1,
+    PLAYER_DAY_COLUMNS,
 )
 
 # Scoring form counts most; context that is never null (venue, game counts) counts too, so a
@@ -88,14 +89,7 @@ FEATURE_WEIGHTS: dict[str, float] = {name: 1.0 for name in FEATURES_V1} | {
 REST_CAP_DAYS = 3
 _STRICTLY_BEFORE = {"strategy": "backward", "allow_exact_matches": False}
 
-_PLAYER_DAY = (
-    "game_date",
-    "game_id",
-    "player_id",
-    "player_lookup",
-    "team_abbr",
-    "opponent_team_abbr",
-)
+_PLAYER_DAY = tuple(PLAYER_DAY_COLUMNS)
 PLAYER_DAILY_CACHE_COLUMNS = (*_PLAYER_DAY, "season", "last_game_date", *CACHE_FEATURES)
 PLAYER_COMPOSITE_COLUMNS = (
     *_PLAYER_DAY,

@@ -90,7 +90,8 @@ CACHE_FEATURES = (
     "ts_pct_last_10",
 )
 
-_PLAYER_DAY = {
+# The expected player and game a per-player row of the day is about.
+PLAYER_DAY_COLUMNS = {
     "game_date": pl.Date(),
     "game_id": pl.String(),
     "player_id": pl.Int64(),
@@ -104,7 +105,7 @@ player_daily_cache = TableSpec(
     dataset=DATASET,
     name="player_daily_cache",
     columns={
-        **_PLAYER_DAY,
+        **PLAYER_DAY_COLUMNS,
         "season": pl.String(),
         "last_game_date": pl.Date(),
         "games_played_season": pl.Int64(),
@@ -123,7 +124,7 @@ player_composite_factors = TableSpec(
     dataset=DATASET,
     name="player_composite_factors",
     columns={
-        **_PLAYER_DAY,
+        **PLAYER_DAY_COLUMNS,
         "fatigue_score": pl.Float64(),
         "rest_advantage": pl.Float64(),
         "pace_factor": pl.Float64(),
@@ -174,7 +175,7 @@ ml_feature_store = TableSpec(
     dataset=DATASET,
     name="ml_feature_store",
     columns={
-        **_PLAYER_DAY,
+        **PLAYER_DAY_COLUMNS,
         "feature_set_version": pl.String(),
         **{name: pl.Float64() for name in FEATURES_V1},
         "feature_quality": pl.Float64(),

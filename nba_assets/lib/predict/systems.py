@@ -17,20 +17,14 @@ from nba_assets.lib.predict.recommendation import (
     confidence,
     recommendation_expr,
 )
+from nba_assets.tables.precompute import PLAYER_DAY_COLUMNS
 
 SYSTEM_MOVING_AVERAGE = "moving_average_v1"
 SYSTEM_LIGHTGBM = "lightgbm_v1"
 SYSTEM_ENSEMBLE = "ensemble_v1"
 SYSTEMS = (SYSTEM_MOVING_AVERAGE, SYSTEM_LIGHTGBM, SYSTEM_ENSEMBLE)
 
-PLAYER_GAME_KEYS = (
-    "game_date",
-    "game_id",
-    "player_id",
-    "player_lookup",
-    "team_abbr",
-    "opponent_team_abbr",
-)
+PLAYER_GAME_KEYS = tuple(PLAYER_DAY_COLUMNS)
 BASE_COLUMNS = ("game_date", "player_id", "moving_average", "lightgbm")
 
 
