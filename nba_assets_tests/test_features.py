@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from nba_assets.lib import features
-from nba_assets.pipeline import compute_phases, raw_frames
+from nba_assets.pipeline import compute_phases, precompute_phase, raw_frames
 from nba_assets.replay.archive import load_archive
 from nba_assets.tables import precompute
 
@@ -178,3 +178,85 @@ def test_feature_quality_weighs_the_null_features(tables: dict[str, pl.DataFrame
     rookies = store.filter(pl.col("points_avg_last_10").is_null())
     assert rookies.height > 0
     assert rookies.get_column("feature_quality").max() < quality.median()  # type: ignore[operator]
+
+
+def _props_changed(frames: dict[str, pl.DataFrame], change: pl.Expr, when: pl.Expr):
+    """``frames`` with the lines of the rows matching ``when`` moved by ``change``."""
+    changed = dict(frames)
+    props = frames["odds_player_props"]
+    changed["odds_player_props"] = props.with_columns(
+        line=pl.when(when).then(change).otherwise(pl.col("line"))
+    )
+    return changed
+
+
+def test_market_features_of_a_day_ignore_later_lines_and_lines_after_tip_off(
+    frames: dict[str, pl.DataFrame], tables: dict[str, pl.DataFrame]
+) -> None:
+    props = frames["odds_player_props"]
+    on_day = pl.col("game_date") == DAY
+    day_props = props.filter(on_day)
+    assert day_props.height > 1000
+    # A later day's lines and every line of the day moved after tip-off (updated late).
+    late = dict(frames)
+    late["odds_player_props"] = pl.concat(
+        [
+            props.with_columns(
+                line=pl.when(pl.col("game_date") > DAY)
+                .then(pl.col("line") + 9)
+                .otherwise(pl.col("line"))
+            ),
+            day_props.with_columns(
+                bookmaker=pl.col("bookmaker") + "_late",
+                line=pl.col("line") + 9,
+                over_price=pl.lit(-400.0),
+                last_update=pl.col("commence_time") + dt.timedelta(minutes=5),
+            ),
+        ]
+    )
+    changed = compute_phases(late, START, END)
+    store, moved = _on(tables["ml_feature_store"], DAY), _on(changed["ml_feature_store"], DAY)
+    assert store.get_column("points_line").is_not_null().sum() > 100
+    assert store.equals(moved)
+    # The same change made before tip-off does move the day's market features.
+    early = dict(late)
+    early["odds_player_props"] = late["odds_player_props"].with_columns(
+        last_update=pl.when(pl.col("bookmaker").str.ends_with("_late"))
+        .then(pl.col("commence_time") - dt.timedelta(minutes=5))
+        .otherwise(pl.col("last_update"))
+    )
+    seen = _on(compute_phases(early, START, END)["ml_feature_store"], DAY)
+    for column in ("points_line", "pra_line", "points_over_prob", "points_books"):
+        assert (seen.get_column(column) != store.get_column(column)).sum() > 100, column
+
+
+def test_availability_of_a_day_ignores_its_own_games(
+    frames: dict[str, pl.DataFrame], tables: dict[str, pl.DataFrame]
+) -> None:
+    # Nobody plays on or after the day: the last-game signal of the day must not move.
+    changed = dict(frames)
+    changed["nbac_player_boxscores"] = frames["nbac_player_boxscores"].filter(
+        pl.col("game_date") < DAY
+    )
+    after = _on(compute_phases(changed, START, END)["ml_feature_store"], DAY)
+    before = _on(tables["ml_feature_store"], DAY)
+    absent = [c for c in features.FEATURES_MARKET if c.startswith("teammates_absent")]
+    assert before.select(absent).equals(after.select(absent))
+    assert before.get_column("teammates_absent_last_game").sum() > 50
+    later_before = _on(tables["ml_feature_store"], LATER_DAY)
+    later_after = _on(compute_phases(changed, START, END)["ml_feature_store"], LATER_DAY)
+    moved = later_before.get_column("teammates_absent_last_game") != later_after.get_column(
+        "teammates_absent_last_game"
+    )
+    assert moved.sum() > 100
+
+
+def test_feature_set_v1_is_still_reproducible(tables: dict[str, pl.DataFrame]) -> None:
+    store = tables["ml_feature_store"]
+    v1 = precompute_phase(tables)["ml_feature_store"]
+    assert (v1.get_column("feature_set_version") == features.FEATURE_SET_V1).all()
+    assert v1.select(features.FEATURES_MARKET).null_count().sum_horizontal().item() == (
+        v1.height * len(features.FEATURES_MARKET)
+    )
+    assert v1.select(features.FEATURES_V1).equals(store.select(features.FEATURES_V1))
+    assert (store.get_column("feature_set_version") == features.FEATURE_SET_V2).all()

@@ -50,6 +50,10 @@ team_off_rating                 100 x the team's points / possessions, last 10 g
 team_win_rate                   the team's share of games won this season; null before its first
 =============================  =====================================================================
 
+Feature set ``v2`` (``FEATURES_V2``) is ``v1`` plus ``FEATURES_MARKET``: the related markets'
+lines and prices and the teammates absent, all known before tip-off (``lib/market.py`` says how
+each is made). ``feature_quality`` stays the weighted share of the v1 features.
+
 Null for seasons without the shooting box (box scores without FGA / FTA / 3PA / OREB; in the
 real data players have it only for 2022-23 and 2023-24, teams' game logs up to 2024-25):
 usage_last_10, usage_trend, three_pt_rate_last_10, ft_rate_last_10 and ts_pct_last_10 when none
@@ -68,10 +72,23 @@ import polars as pl
 from nba_assets.lib.analytics import is_postseason, previous_season
 from nba_assets.tables.precompute import (
     CACHE_FEATURES,
+    FEATURE_SET_V1,
+    FEATURE_SET_V2,
     FEATURE_SET_VERSION,
+    FEATURES_MARKET,
     FEATURES_V1,
+    FEATURES_V2,
     PLAYER_DAY_COLUMNS,
 )
+
+__all__ = [
+    "FEATURE_SET_V1",
+    "FEATURE_SET_V2",
+    "FEATURE_SET_VERSION",
+    "FEATURES_MARKET",
+    "FEATURES_V1",
+    "FEATURES_V2",
+]
 
 # Scoring form counts most; context that is never null (venue, game counts) counts too, so a
 # vector with only those has a low but non-zero quality.
@@ -116,7 +133,7 @@ TEAM_DEFENSE_PROFILE_COLUMNS = (
 ML_FEATURE_STORE_COLUMNS = (
     *_PLAYER_DAY,
     "feature_set_version",
-    *FEATURES_V1,
+    *FEATURES_V2,
     "feature_quality",
     "missing_inputs",
 )
@@ -449,8 +466,10 @@ def ml_feature_store(
     composite: pl.DataFrame,
     profile: pl.DataFrame,
     offense_form: pl.DataFrame,
+    market: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One ``FEATURES_V1`` vector per expected player per day.
+    """One feature vector per expected player per day: ``FEATURES_V2`` with ``market``, else
+    ``FEATURES_V1`` (feature set v1, the market columns null, exactly as before v2).
 
     Args:
         players: ``upcoming_player_game_context`` rows.
@@ -458,6 +477,7 @@ def ml_feature_store(
         composite: ``player_composite_factors`` rows of the same days.
         profile: ``team_defense_profile`` rows of the same days (every team playing).
         offense_form: ``team_offense_form`` rows of the same days.
+        market: :func:`nba_assets.lib.market.market_features` rows of the same days.
     """
     key = ["game_date", "player_id"]
     own = profile.select("game_date", "team_abbr", team_pace="pace_last_10").join(
@@ -494,8 +514,12 @@ def ml_feature_store(
         .join(opponent, on=["game_date", "opponent_team_abbr"], how="left")
         .with_columns(
             is_playoffs=is_postseason(pl.col("season_type")),
-            feature_set_version=pl.lit(FEATURE_SET_VERSION),
+            feature_set_version=pl.lit(FEATURE_SET_V1 if market is None else FEATURE_SET_V2),
         )
-        .with_columns(pl.col(name).cast(pl.Float64) for name in FEATURES_V1)
     )
+    if market is None:
+        df = df.with_columns(pl.lit(None, pl.Float64).alias(c) for c in FEATURES_MARKET)
+    else:
+        df = df.join(market.select(*key, *FEATURES_MARKET), on=key, how="left")
+    df = df.with_columns(pl.col(name).cast(pl.Float64) for name in FEATURES_V2)
     return feature_quality(df).select(ML_FEATURE_STORE_COLUMNS)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from nba_assets.lib import analytics, features
+from nba_assets.lib import analytics, features, market
 from nba_assets.tables import analytics as analytics_tables
 from nba_assets.tables import precompute as precompute_tables
 from nba_assets.tables import raw
@@ -51,12 +51,16 @@ def analytics_phase(raw_frames: Frames, start: dt.date, end: dt.date) -> dict[st
     }
 
 
-def precompute_phase(analytics_frames: Frames) -> dict[str, pl.DataFrame]:
+def precompute_phase(
+    analytics_frames: Frames, props: pl.DataFrame | None = None
+) -> dict[str, pl.DataFrame]:
     """Every ``nba_precompute`` table for the days of the ``upcoming_*`` contexts, keyed by name.
 
     Args:
         analytics_frames: ``nba_analytics`` tables keyed by name (see `analytics_phase`); each
             day's features use only the games before it.
+        props: ``odds_player_props`` rows of the days: the feature store is then feature set
+            v2, as the asset writes it (v1 without them).
     """
     players = analytics_frames[analytics_tables.upcoming_player_game_context.name]
     teams = analytics_frames[analytics_tables.upcoming_team_game_context.name]
@@ -66,8 +70,18 @@ def precompute_phase(analytics_frames: Frames) -> dict[str, pl.DataFrame]:
     cache = features.player_daily_cache(players, summary)
     profile = features.team_defense_profile(teams, defense)
     composite = features.player_composite_factors(players, teams, cache, profile)
+    market_features = (
+        None
+        if props is None
+        else market.market_features(players, cache, props, market.team_last_game(teams, offense))
+    )
     store = features.ml_feature_store(
-        players, cache, composite, profile, features.team_offense_form(teams, offense)
+        players,
+        cache,
+        composite,
+        profile,
+        features.team_offense_form(teams, offense),
+        market_features,
     )
     return {
         precompute_tables.player_daily_cache.name: cache,
@@ -80,4 +94,7 @@ def precompute_phase(analytics_frames: Frames) -> dict[str, pl.DataFrame]:
 def compute_phases(raw_frames: Frames, start: dt.date, end: dt.date) -> dict[str, pl.DataFrame]:
     """Every phase-3 and phase-4 table for ``start..end`` from raw frames (history included)."""
     tables = analytics_phase(raw_frames, start, end)
-    return {**tables, **precompute_phase(tables)}
+    props = raw_frames[raw.odds_player_props.name].filter(
+        pl.col("game_date").is_between(start, end)
+    )
+    return {**tables, **precompute_phase(tables, props)}

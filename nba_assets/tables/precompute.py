@@ -6,8 +6,13 @@ from nba_assets.tables.spec import TableSpec
 
 DATASET = "nba_precompute"
 
-# The feature vector of ml_feature_store, by feature-set version (lib/features computes it).
-FEATURE_SET_VERSION = "v1"
+# The feature vector of ml_feature_store, by feature-set version (lib/features computes it):
+# v1 is box-score history only; v2 adds what the market knows before tip-off (lib/market).
+# The assets write v2; v1 rows (the market columns null) are still what the transforms give
+# without the day's listings.
+FEATURE_SET_V1 = "v1"
+FEATURE_SET_V2 = "v2"
+FEATURE_SET_VERSION = FEATURE_SET_V2
 
 FEATURES_V1: tuple[str, ...] = (
     "points_avg_last_5",
@@ -40,6 +45,55 @@ FEATURES_V1: tuple[str, ...] = (
     "team_win_rate",
 )
 
+# Market key in odds_player_props -> the prefix of its features.
+MARKETS: dict[str, str] = {
+    "player_points": "points",
+    "player_points_rebounds_assists": "pra",
+    "player_rebounds": "rebounds",
+    "player_assists": "assists",
+    "player_threes": "threes",
+}
+MARKET_LINE_FEATURES: tuple[str, ...] = tuple(
+    f"{prefix}_{part}" for prefix in MARKETS.values() for part in ("line", "books", "over_prob")
+)
+RELATED_POINTS = "points_from_related"
+AVAILABILITY_SIGNALS = ("listed", "last_game")
+AVAILABILITY_FEATURES: tuple[str, ...] = tuple(
+    f"teammates_absent{what}_{signal}"
+    for signal in AVAILABILITY_SIGNALS
+    for what in ("", "_minutes", "_points")
+)
+FEATURES_MARKET: tuple[str, ...] = (*MARKET_LINE_FEATURES, RELATED_POINTS, *AVAILABILITY_FEATURES)
+FEATURES_V2: tuple[str, ...] = (*FEATURES_V1, *FEATURES_MARKET)
+
+_MARKET_DESCRIPTIONS: dict[str, str] = {
+    **{
+        f"{prefix}_line": f"median {market} line across books before tip-off; null without one"
+        for market, prefix in MARKETS.items()
+    },
+    **{
+        f"{prefix}_books": f"books listing the player's {market} line before tip-off"
+        for market, prefix in MARKETS.items()
+    },
+    **{
+        f"{prefix}_over_prob": f"median de-vigged probability of the {market} over across books"
+        for market, prefix in MARKETS.items()
+    },
+    RELATED_POINTS: "PRA line minus the rebounds and assists lines: the points they imply",
+    **{
+        f"teammates_absent_{signal}": f"regular rotation teammates absent ({how})"
+        for signal, how in (
+            ("listed", "no points line while the team has lines; null without listings"),
+            ("last_game", "did not play the team's last game"),
+        )
+    },
+    **{
+        f"teammates_absent_{what}_{signal}": f"last-10 {what} a game those teammates leave"
+        for signal in AVAILABILITY_SIGNALS
+        for what in ("minutes", "points")
+    },
+}
+
 FEATURE_DESCRIPTIONS: dict[str, str] = {
     "points_avg_last_5": "mean points over the last 5 games before the day (any season)",
     "points_avg_last_10": "mean points over the last 10 games before the day (any season)",
@@ -69,6 +123,7 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "team_pace": "the team's mean pace over its last 10 games",
     "team_off_rating": "the team's points per 100 possessions over its last 10 games",
     "team_win_rate": "the team's share of wins this season; null before its first game",
+    **_MARKET_DESCRIPTIONS,
 }
 
 # The player's own form as of the day: the player_daily_cache columns after its keys.
@@ -177,7 +232,7 @@ ml_feature_store = TableSpec(
     columns={
         **PLAYER_DAY_COLUMNS,
         "feature_set_version": pl.String(),
-        **{name: pl.Float64() for name in FEATURES_V1},
+        **{name: pl.Float64() for name in FEATURES_V2},
         "feature_quality": pl.Float64(),
         "missing_inputs": pl.String(),
     },
@@ -187,7 +242,9 @@ ml_feature_store = TableSpec(
     + _ONLY_BEFORE,
     column_descriptions={
         **FEATURE_DESCRIPTIONS,
-        "feature_quality": "0-100: weighted share of the features that are not null",
+        "feature_set_version": "v2: box-score history and the market before tip-off; v1: "
+        "box-score history only (market columns null)",
+        "feature_quality": "0-100: weighted share of the v1 features that are not null",
         "missing_inputs": "comma-joined names of the null features (empty when none)",
     },
 )

@@ -7,8 +7,8 @@ import polars as pl
 
 from nba_assets.defs.table_asset import asset_key, table_asset
 from nba_assets.defs.util import partition_dates
-from nba_assets.lib import features
-from nba_assets.tables import analytics, precompute
+from nba_assets.lib import features, market
+from nba_assets.tables import analytics, precompute, raw
 from nba_assets.tables.spec import TableSpec
 from nba_assets.warehouse.resource import WarehouseResource
 
@@ -55,6 +55,19 @@ _PLAYER_GAME_COLUMNS = [
     "fta",
     "fg3a",
     "usage_rate",
+]
+
+
+_PROP_COLUMNS = [
+    "game_date",
+    "commence_time",
+    "bookmaker",
+    "market",
+    "player_lookup",
+    "line",
+    "over_price",
+    "under_price",
+    "last_update",
 ]
 
 
@@ -133,22 +146,28 @@ def player_composite_factors(
         _same_day(precompute.player_composite_factors),
         _same_day(precompute.team_defense_profile),
         _days_before(analytics.team_offense_game_summary),
+        _same_day(raw.odds_player_props),
     ],
 )
 def ml_feature_store(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.Output[pl.DataFrame]:
-    """One feature vector (feature set v1) per expected player per game day."""
+    """One feature vector (feature set v2: box-score form and the pre-game market) per expected
+    player per game day."""
     start, end = partition_dates(context)
     wh = warehouse.get()
     teams = wh.read(analytics.upcoming_team_game_context, start, end)
     offense = wh.read(analytics.team_offense_game_summary, None, end - _DAY)
+    players = wh.read(analytics.upcoming_player_game_context, start, end)
+    cache = wh.read(precompute.player_daily_cache, start, end)
+    props = wh.read(raw.odds_player_props, start, end, _PROP_COLUMNS)
     df = features.ml_feature_store(
-        wh.read(analytics.upcoming_player_game_context, start, end),
-        wh.read(precompute.player_daily_cache, start, end),
+        players,
+        cache,
         wh.read(precompute.player_composite_factors, start, end),
         wh.read(precompute.team_defense_profile, start, end),
         features.team_offense_form(teams, offense),
+        market.market_features(players, cache, props, market.team_last_game(teams, offense)),
     )
     quality = df.get_column("feature_quality")
     return _output(
@@ -157,4 +176,6 @@ def ml_feature_store(
         feature_set_version=features.FEATURE_SET_VERSION,
         mean_feature_quality=float(quality.mean() or 0.0),  # type: ignore[arg-type]
         below_50_quality=int((quality < 50).sum()),
+        with_points_line=int(df.get_column("points_line").is_not_null().sum()),
+        with_pra_line=int(df.get_column("pra_line").is_not_null().sum()),
     )

@@ -11,7 +11,7 @@ import polars as pl
 
 from nba_assets.defs.checks import checked_range, key_check, sample, where
 from nba_assets.defs.table_asset import asset_key
-from nba_assets.lib.features import FEATURE_SET_VERSION, FEATURES_V1
+from nba_assets.lib.features import FEATURE_SET_VERSION, FEATURES_V2
 from nba_assets.tables import analytics, precompute
 from nba_assets.warehouse.resource import WarehouseResource
 
@@ -34,6 +34,10 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "is_playoffs": (0, 1),
     "team_win_rate": (0, 1),
     "feature_quality": (0, 100),
+    "points_line": (0, 80),
+    "points_over_prob": (0, 1),
+    "pra_over_prob": (0, 1),
+    "teammates_absent_minutes_last_game": (0, 240),
 }
 
 
@@ -99,7 +103,7 @@ def ml_feature_store_values(
         metadata={
             "partitions": where(start, end),
             "rows": df.height,
-            "features": len(FEATURES_V1),
+            "features": len(FEATURES_V2),
             **{f"outside_{name}": n for name, n in outside.items() if n},
             "sample": sample(bad),
         },
