@@ -289,3 +289,94 @@ def test_lightgbm_sees_the_moving_average_prediction_of_each_row() -> None:
     expected = predict.moving_average_v1(serving)
     assert predict.model_inputs(serving)[predict.MA_FEATURE].to_list() == expected.to_list()
     assert predict.predict_points(model.booster, serving).null_count() == 0
+
+
+SEASON_BREAK = dt.date(2023, 7, 1)  # the bins anchor of every boundary of 2023-07..2024-06
+AUGUST = [dt.date(2023, 7, 31) + dt.timedelta(days=7 * i) for i in range(4)]  # Mondays
+
+
+def test_a_season_s_models_share_bins_from_the_rows_before_it() -> None:
+    features, box = synthetic_history(dt.date(2023, 5, 1), dt.date(2023, 8, 31))
+    names = list(predict.MODEL_FEATURES)
+    trainer = predict.PointsTrainer(predict.training_rows(features, box, AUGUST[-1]))
+    for boundary in AUGUST:
+        rows = predict.training_rows(features, box, boundary)
+        assert trainer.rows_before(boundary).equals(rows)
+        assert predict.bins_anchor(boundary) == SEASON_BREAK
+        assert trainer.bins_from(boundary, names) == SEASON_BREAK
+        shared = trainer.train(boundary, names)
+        alone = predict.train_points_model(rows, boundary, names)
+        assert shared is not None and alone is not None and shared.validation_mae is not None
+        # Binned once for the season or alone for this boundary: the same model.
+        assert shared.booster.model_to_string() == alone.booster.model_to_string()
+        assert shared.validation_mae == alone.validation_mae
+        assert shared.trained_through == boundary - dt.timedelta(days=1)
+
+    # Feature values from the boundary on, even of rows only a later model trains on, never
+    # reach a model's bins: the model of AUGUST[1] comes out identical.
+    changed = features.with_columns(
+        pl.when(pl.col("game_date") >= AUGUST[1])
+        .then(pl.col(f) * 10 + 3)
+        .otherwise(pl.col(f))
+        .alias(f)
+        for f in FEATURES_V1
+    )
+    poisoned = predict.PointsTrainer(predict.training_rows(changed, box, AUGUST[-1]))
+    before = trainer.train(AUGUST[1], names)
+    after = poisoned.train(AUGUST[1], names)
+    later = trainer.train(AUGUST[2], names)
+    later_poisoned = poisoned.train(AUGUST[2], names)
+    assert before is not None and after is not None and later is not None
+    assert later_poisoned is not None
+    assert after.booster.model_to_string() == before.booster.model_to_string()
+    assert later_poisoned.booster.model_to_string() != later.booster.model_to_string()
+
+
+def test_a_boundary_bins_its_own_rows_when_the_season_s_bins_cannot_serve_it() -> None:
+    names = list(FEATURES_V1)
+    # Too few rows before the anchor (the archive's first season).
+    features, box = synthetic_history(dt.date(2023, 6, 25), dt.date(2023, 8, 31))
+    trainer = predict.PointsTrainer(predict.training_rows(features, box, AUGUST[-1]))
+    assert trainer.bins_from(AUGUST[0], names) == AUGUST[0]
+    # A feature the rows before the anchor never carry (new this season).
+    features, box = synthetic_history(dt.date(2023, 5, 1), dt.date(2023, 8, 31))
+    new = features.with_columns(
+        pl.when(pl.col("game_date") >= SEASON_BREAK)
+        .then(pl.col("usage_last_10"))
+        .alias("usage_last_10")
+    )
+    trainer = predict.PointsTrainer(predict.training_rows(new, box, AUGUST[-1]))
+    assert trainer.bins_from(AUGUST[0], names) == AUGUST[0]
+    assert trainer.bins_from(AUGUST[0], [f for f in names if f != "usage_last_10"]) == SEASON_BREAK
+    model = trainer.train(AUGUST[0], names)
+    assert model is not None and "usage_last_10" in model.booster.feature_name()
+
+
+def test_a_boundary_s_model_is_the_same_whichever_run_trains_it(tmp_path: Path) -> None:
+    features, box = synthetic_history(dt.date(2023, 5, 1), dt.date(2023, 8, 27))
+    trained: dict[str, dict[str, str]] = {}
+    registries: dict[str, pl.DataFrame] = {}
+    for shape, ranges in {
+        "ranged": [(AUGUST[0] + dt.timedelta(days=2), AUGUST[-1] + dt.timedelta(days=6))],
+        "weekly": [(b + dt.timedelta(days=2), b + dt.timedelta(days=2)) for b in AUGUST],
+    }.items():
+        res = resources(tmp_path / shape)
+        write(res, precompute.ml_feature_store, features)
+        write(res, analytics.player_game_summary, box)
+        for start, end in ranges:
+            assert materialize_range([points_model], res, start, end).success
+        warehouse = res["warehouse"]
+        assert isinstance(warehouse, WarehouseResource)
+        registries[shape] = (
+            warehouse.get()
+            .read(predictions.points_model)
+            .select("boundary", "model_id", "training_rows", "validation_mae")
+            .unique()
+            .sort("boundary")
+        )
+        models = tmp_path / shape / "models"
+        trained[shape] = {p.name: p.read_text() for p in models.glob("*.txt")}
+    assert len(trained["ranged"]) == len(AUGUST)
+    assert trained["ranged"] == trained["weekly"]
+    assert registries["ranged"].equals(registries["weekly"])
+    assert registries["ranged"].get_column("validation_mae").null_count() == 0

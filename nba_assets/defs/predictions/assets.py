@@ -112,11 +112,13 @@ def points_model(
     )
     store = models.get()
     candidates = list(predict.MODEL_FEATURES)
+    # The rows of every boundary, binned once for all of them (see PointsTrainer).
+    trainer = predict.PointsTrainer(predict.training_rows(features, actuals, boundaries[-1]))
     by_boundary: dict[dt.date, ModelMetadata | None] = {}
     boosters: dict[str, lgb.Booster] = {}
     previous: ModelMetadata | None = None
     for boundary in boundaries:
-        rows = predict.training_rows(features, actuals, boundary)
+        rows = trainer.rows_before(boundary)
         serving = features.filter(
             pl.col("game_date") >= boundary,
             pl.col("game_date") < predict.next_boundary(boundary, predict.RETRAIN_CADENCE),
@@ -130,9 +132,7 @@ def points_model(
             meta = previous  # no game since the last boundary (the off-season): same model
         else:
             meta = _reusable(store, model_id_for(boundary), rows, names)
-        if meta is None and (
-            model := predict.train_points_model(rows, boundary, candidates, serving=serving)
-        ):
+        if meta is None and (model := trainer.train(boundary, candidates, serving=serving)):
             meta = _metadata(model)
             boosters[meta.model_id] = model.booster
         if meta is None:

@@ -18,7 +18,7 @@ import polars as pl
 from nba_assets.lib.features import FEATURES_V1
 from nba_assets.lib.predict.moving_average import moving_average_v1
 
-Cadence = Literal["daily", "weekly", "monthly"]
+Cadence = Literal["daily", "weekly", "fortnightly", "monthly"]
 
 # Objective and tree settings chosen on rolling-origin folds: benchmarks/results/model_quality.md.
 LIGHTGBM_PARAMS: dict[str, Any] = {
@@ -33,8 +33,8 @@ LIGHTGBM_PARAMS: dict[str, Any] = {
     "seed": 7,
     "deterministic": True,
     "force_row_wise": True,
-    # One thread: OpenMP threads spin while they wait, so on a busy 2-core machine (other steps,
-    # polars' own pool) two threads trained a model in 40 s against 3.5 s for one.
+    # One thread: OpenMP threads spin while they wait on a busy machine (other steps, polars'
+    # own pool): benchmarks/results/model_quality.md, "Threads".
     "num_threads": 1,
     "verbose": -1,
 }
@@ -54,8 +54,17 @@ AVAILABILITY_DAYS = 28
 MA_FEATURE = "moving_average_points"
 MODEL_FEATURES: tuple[str, ...] = (*FEATURES_V1, MA_FEATURE)
 
-# How often a model is retrained, chosen on walk-forward MAE: benchmarks/results/model_quality.md.
+# How often a model is retrained and on how much history, chosen on walk-forward MAE against
+# training time: benchmarks/results/model_quality.md.
 RETRAIN_CADENCE: Cadence = "weekly"
+TRAINING_WINDOW_DAYS: int | None = None  # None: all the history before the boundary
+
+# The month between two seasons: a season's models share feature bins from the rows before it.
+SEASON_BREAK_MONTH = 7
+
+
+# Fortnights are counted from a fixed Monday, so a boundary never depends on a run's range.
+_FORTNIGHT_EPOCH = dt.date(1970, 1, 5)
 
 
 def cadence_boundary(day: dt.date, cadence: Cadence = RETRAIN_CADENCE) -> dt.date:
@@ -63,8 +72,12 @@ def cadence_boundary(day: dt.date, cadence: Cadence = RETRAIN_CADENCE) -> dt.dat
     trained on player-games strictly before this boundary (so never on ``day`` or later)."""
     if cadence == "daily":
         return day
+    monday = day - dt.timedelta(days=day.weekday())
     if cadence == "weekly":
-        return day - dt.timedelta(days=day.weekday())  # Monday
+        return monday
+    if cadence == "fortnightly":
+        odd_week = ((monday - _FORTNIGHT_EPOCH).days // 7) % 2
+        return monday - dt.timedelta(days=7 * odd_week)
     return day.replace(day=1)
 
 
@@ -74,6 +87,8 @@ def next_boundary(boundary: dt.date, cadence: Cadence = RETRAIN_CADENCE) -> dt.d
         return boundary + dt.timedelta(days=1)
     if cadence == "weekly":
         return boundary + dt.timedelta(days=7)
+    if cadence == "fortnightly":
+        return boundary + dt.timedelta(days=14)
     return (boundary.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
@@ -158,14 +173,175 @@ def model_features(
     return kept or list(feature_names)
 
 
-def _fit(rows: pl.DataFrame, feature_names: list[str], params: dict[str, Any], rounds: int):
-    data = lgb.Dataset(
-        rows.select(pl.col(feature_names).cast(pl.Float64)).to_numpy(),
-        label=rows.get_column("target").to_numpy(),
-        feature_name=feature_names,
-        free_raw_data=True,
-    )
-    return lgb.train(params, data, num_boost_round=rounds)
+def bins_anchor(boundary: dt.date) -> dt.date:
+    """The off-season day (July 1, between two seasons) on or before ``boundary`` whose earlier
+    rows set the feature bins of ``boundary``'s model (see :class:`PointsTrainer`)."""
+    year = boundary.year if boundary.month >= SEASON_BREAK_MONTH else boundary.year - 1
+    return dt.date(year, SEASON_BREAK_MONTH, 1)
+
+
+class PointsTrainer:
+    """Trains the points models of many boundaries on one set of binned training rows.
+
+    LightGBM spends a share of every fit binning the rows (finding each feature's bin edges,
+    then mapping every value to its bin). Here the rows are binned once per season and feature
+    list, and each boundary's fit trains on a ``Dataset.subset`` of them, which shares the bin
+    mappers. The bins of a season's models are computed from the rows before the season's
+    :func:`bins_anchor` only, so no model sees, even as bin edges, a feature value from on or
+    after its boundary, and a boundary's model is the same whichever run (one day or nine
+    seasons) trains it. A boundary bins its own rows instead when fewer than
+    ``MIN_TRAINING_ROWS`` precede the anchor (the archive's first season) or when one of its
+    features is null in more than ``MAX_NULL_SHARE`` of them (a feature new this season).
+
+    Args:
+        rows: output of :func:`training_rows` for the last boundary to train: every row any
+            boundary needs (boundary ``b`` trains on those before ``b``).
+        params, rounds: LightGBM parameters (over ``LIGHTGBM_PARAMS``) and boosting rounds.
+        window_days: train each model on the last ``window_days`` before its boundary only
+            (None: on all the history before it).
+    """
+
+    def __init__(
+        self,
+        rows: pl.DataFrame,
+        params: dict[str, Any] | None = None,
+        rounds: int = LIGHTGBM_ROUNDS,
+        window_days: int | None = TRAINING_WINDOW_DAYS,
+    ):
+        self.rows = rows.sort("game_date", "player_id")
+        self.params = {**LIGHTGBM_PARAMS, **(params or {})}
+        self.rounds = rounds
+        self.window_days = window_days
+        self._dates = self.rows.get_column("game_date").to_numpy()
+        self._binned: dict[tuple[dt.date, tuple[str, ...]], lgb.Dataset] = {}
+        # Fits by their exact inputs: the held-out check of a boundary is often the model of an
+        # earlier boundary of the same run (weekly cadence, 14 validation days).
+        self._fits: dict[tuple[dt.date, tuple[str, ...], int, int], lgb.Booster] = {}
+
+    def _before(self, day: dt.date) -> int:
+        """How many rows are before ``day`` (rows are sorted by date)."""
+        return int(np.searchsorted(self._dates, np.datetime64(day, "D"), side="left"))
+
+    def _window(self, boundary: dt.date) -> tuple[int, int]:
+        """The row range a model of ``boundary`` trains on."""
+        first = 0
+        if self.window_days is not None:
+            first = self._before(boundary - dt.timedelta(days=self.window_days))
+        return first, self._before(boundary)
+
+    def rows_before(self, boundary: dt.date) -> pl.DataFrame:
+        """The training rows of ``boundary``'s model."""
+        first, last = self._window(boundary)
+        return self.rows.slice(first, last - first)
+
+    def _matrix(self, first: int, last: int, names: list[str]) -> np.ndarray:
+        part = self.rows.slice(first, last - first)
+        return part.select(pl.col(names).cast(pl.Float64)).to_numpy()
+
+    def bins_from(self, boundary: dt.date, names: list[str]) -> dt.date:
+        """The day before which the rows that bin ``boundary``'s model lie."""
+        anchor = bins_anchor(boundary)
+        count = self._before(anchor)
+        if count < MIN_TRAINING_ROWS:
+            return boundary
+        nulls = self.rows.head(count).select(pl.col(names).is_null().mean()).row(0)
+        return boundary if max(nulls) > MAX_NULL_SHARE else anchor
+
+    def _dataset(self, bins_day: dt.date, names: list[str]) -> lgb.Dataset:
+        """Every row a model binned like ``bins_day``'s can train on, binned once."""
+        key = (bins_day, tuple(names))
+        if key not in self._binned:
+            count = self._before(bins_day)
+            binning = lgb.Dataset(
+                self._matrix(0, count, names),
+                label=self.rows.get_column("target").head(count).to_numpy(),
+                feature_name=names,
+                params=self.params,
+            ).construct()
+            # An anchor's bins serve every boundary of its season: the season's rows are pushed
+            # into them. A boundary that bins its own rows needs no others.
+            end = count
+            if bins_day == bins_anchor(bins_day):
+                end = self._before(dt.date(bins_day.year + 1, SEASON_BREAK_MONTH, 1))
+            if end <= count:
+                self._binned[key] = binning
+            else:
+                self._binned[key] = lgb.Dataset(
+                    self._matrix(0, end, names),
+                    label=self.rows.get_column("target").head(end).to_numpy(),
+                    feature_name=names,
+                    reference=binning,
+                    params=self.params,
+                ).construct()
+        return self._binned[key]
+
+    def fit(
+        self,
+        bins_day: dt.date,
+        names: list[str],
+        first: int,
+        last: int,
+        callbacks: list[Any] | None = None,
+    ) -> lgb.Booster:
+        """A booster on rows ``first..last-1`` binned like ``bins_day``'s models.
+
+        ``callbacks`` go to ``lightgbm.train`` (the benchmarks time the rounds with one).
+        """
+        key = (bins_day, tuple(names), first, last)
+        if key not in self._fits or callbacks:
+            data = self._dataset(bins_day, names).subset(list(range(first, last)))
+            self._fits[key] = lgb.train(
+                self.params, data, num_boost_round=self.rounds, callbacks=callbacks
+            )
+        return self._fits[key]
+
+    def train(
+        self,
+        boundary: dt.date,
+        feature_names: list[str],
+        validation_days: int = VALIDATION_DAYS,
+        serving: pl.DataFrame | None = None,
+        callbacks: list[Any] | None = None,
+    ) -> TrainedModel | None:
+        """The model that serves days from ``boundary`` on; None below MIN_TRAINING_ROWS.
+
+        Args:
+            boundary: first day the model serves; it trains on the rows before it only.
+            feature_names: candidate feature columns, in order; those mostly null in the
+                serving rows are left out (see :func:`model_features`), the rest is what the
+                booster expects and what ``feature_names`` of the result records.
+            validation_days: the last days before ``boundary`` held out of a second fit (the
+                same recipe at ``boundary - validation_days``) whose MAE on them is recorded
+                as ``validation_mae``; 0: no second fit.
+            serving: feature-store rows of the days the model will serve, if known.
+            callbacks: passed to ``lightgbm.train`` for the model itself.
+        """
+        first, last = self._window(boundary)
+        if last - first < MIN_TRAINING_ROWS:
+            return None
+        rows = self.rows.slice(first, last - first)
+        names = model_features(rows, feature_names, serving)
+        bins_day = self.bins_from(boundary, names)
+        booster = self.fit(bins_day, names, first, last, callbacks)
+        validation_mae = None
+        if validation_days > 0:
+            early_first, early_last = self._window(boundary - dt.timedelta(days=validation_days))
+            if early_last - early_first >= MIN_TRAINING_ROWS and early_last < last:
+                check = self.fit(bins_day, names, early_first, early_last)
+                predicted = check.predict(self._matrix(early_last, last, names))
+                actual = self.rows.get_column("target").slice(early_last, last - early_last)
+                validation_mae = float(np.mean(np.abs(predicted - actual.to_numpy())))
+        train_start, trained_through = rows.get_column("game_date").min(), rows["game_date"][-1]
+        assert isinstance(train_start, dt.date) and isinstance(trained_through, dt.date)
+        return TrainedModel(
+            booster=booster,
+            boundary=boundary,
+            train_start=train_start,
+            trained_through=trained_through,
+            rows=rows.height,
+            validation_mae=validation_mae,
+            feature_names=list(names),
+        )
 
 
 def train_points_model(
@@ -179,54 +355,28 @@ def train_points_model(
 ) -> TrainedModel | None:
     """Train the model that serves days from ``boundary`` on; None below MIN_TRAINING_ROWS.
 
-    Args:
-        rows: output of :func:`training_rows` (must all be before ``boundary``).
-        boundary: first day the model serves.
-        feature_names: candidate feature columns, in order; those mostly null in the serving
-            rows are left out (see :func:`model_features`), the rest is what the booster
-            expects and what ``feature_names`` of the result records.
-        params, rounds: LightGBM parameters (``lightgbm.train``) and boosting rounds.
-        validation_days: the last days before ``boundary`` held out of a second fit whose MAE
-            on them is recorded as ``validation_mae``.
-        serving: feature-store rows of the days the model will serve, if known.
+    One boundary's :meth:`PointsTrainer.train`, the same model a trainer of many boundaries
+    gives it. ``rows`` (output of :func:`training_rows`) must all be before ``boundary``.
     """
-    if rows.is_empty() or rows.height < MIN_TRAINING_ROWS:
+    if rows.is_empty():
         return None
     last = rows.get_column("game_date").max()
     assert isinstance(last, dt.date)
     if last >= boundary:  # the walk-forward rule, enforced rather than trusted
         raise AssertionError(f"training rows reach {last}, on or after the boundary {boundary}")
-    params = {**LIGHTGBM_PARAMS, **(params or {})}
-    feature_names = model_features(rows, feature_names, serving)
-    booster = _fit(rows, feature_names, params, rounds)
-    cutoff = boundary - dt.timedelta(days=validation_days)
-    early, late = (
-        rows.filter(pl.col("game_date") < cutoff),
-        rows.filter(pl.col("game_date") >= cutoff),
-    )
-    validation_mae = None
-    if early.height >= MIN_TRAINING_ROWS and not late.is_empty():
-        check = _fit(early, feature_names, params, rounds)
-        predicted = check.predict(late.select(pl.col(feature_names).cast(pl.Float64)).to_numpy())
-        validation_mae = float(np.mean(np.abs(np.asarray(predicted) - late["target"].to_numpy())))
-    first = rows.get_column("game_date").min()
-    assert isinstance(first, dt.date)
-    return TrainedModel(
-        booster=booster,
-        boundary=boundary,
-        train_start=first,
-        trained_through=last,
-        rows=rows.height,
-        validation_mae=validation_mae,
-        feature_names=list(feature_names),
-    )
+    trainer = PointsTrainer(rows, params, rounds)
+    return trainer.train(boundary, feature_names, validation_days, serving)
 
 
-def predict_points(booster: lgb.Booster, features: pl.DataFrame) -> pl.Series:
-    """The booster's predicted points for each row, using the features it was trained on."""
+def predict_points(
+    booster: lgb.Booster, features: pl.DataFrame, rounds: int | None = None
+) -> pl.Series:
+    """The booster's predicted points for each row, using the features it was trained on
+    (and its first ``rounds`` trees only, when given)."""
     names = booster.feature_name()
     if features.is_empty():
         return pl.Series("predicted_points", [], dtype=pl.Float64)
     matrix = model_inputs(features).select(pl.col(names).cast(pl.Float64)).to_numpy()
-    predicted = np.clip(np.asarray(booster.predict(matrix), dtype=np.float64), 0.0, None)
+    raw = booster.predict(matrix, num_iteration=rounds)
+    predicted = np.clip(np.asarray(raw, dtype=np.float64), 0.0, None)
     return pl.Series("predicted_points", predicted, dtype=pl.Float64)
