@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     home: Path = Field(default=REPO_ROOT / ".nba_home")
     dataset_prefix: str = ""
     # In-process is faster on one machine: a process per step costs about 3 s (see benchmarks).
-    executor: Literal["in_process", "multiprocess"] = "in_process"
+    # `k8s` (production only) runs each step of a launched run in its own pod.
+    executor: Literal["in_process", "multiprocess", "k8s"] = "in_process"
     allow_prod_replay: bool = False
     # The longest a DuckDB warehouse access waits for the file: for another step's lock, or for
     # a connection opened outside the pipeline (a notebook, the DuckDB CLI) to close.
@@ -74,6 +75,19 @@ class Settings(BaseSettings):
     def _dataset_prefix_pattern(cls, prefix: str) -> str:
         # Refused here, so no client is ever built for a prefix like " " or "Test".
         return check_dataset_prefix(prefix)
+
+    @model_validator(mode="after")
+    def _k8s_executor_only_in_prod(self) -> Settings:
+        # Step pods share no disk: a DuckDB file or a local landing folder written by one step's
+        # pod is not there for the next one.
+        if self.executor == "k8s" and (self.deployment != "prod" or not self.gcs_bucket):
+            raise ValueError(
+                "NBA_EXECUTOR=k8s runs every step in its own pod, so steps must share the"
+                " production backends: set NBA_DEPLOYMENT=prod and NBA_GCS_BUCKET (landing zone,"
+                f" models, reports), or use NBA_EXECUTOR=in_process (deployment {self.deployment},"
+                f" bucket {self.gcs_bucket or 'unset'})"
+            )
+        return self
 
     @property
     def stats_url(self) -> str:

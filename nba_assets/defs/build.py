@@ -29,6 +29,21 @@ def phase_assets() -> list[dg.AssetsDefinition]:
 
 
 def _executor(executor: str) -> dg.ExecutorDefinition:
+    """The executor the settings name (``NBA_EXECUTOR``); ``k8s`` runs each step in its own pod.
+
+    Raises:
+        ImportError: ``k8s`` without the ``prod`` extra, with the command that installs it.
+    """
+    if executor == "k8s":
+        try:
+            # Imported only here: dagster-k8s is the `prod` extra, not needed locally.
+            from dagster_k8s import k8s_job_executor
+        except ImportError as error:
+            raise ImportError(
+                "NBA_EXECUTOR=k8s runs steps with dagster_k8s.k8s_job_executor, which is not"
+                f" installed ({error}): pip install 'nba-assets[prod]'"
+            ) from error
+        return k8s_job_executor
     return dg.multiprocess_executor if executor == "multiprocess" else dg.in_process_executor
 
 
