@@ -1,8 +1,9 @@
 """config/dagster.prod.yaml passes Dagster's instance config schema (no `prod` extra needed).
 
-Loading it for real needs dagster-postgres, dagster-k8s and a PostgreSQL server; config/README.md
-says how that was checked. This test catches what breaks it without them: a key Dagster does not
-know, a wrong type, the driver scheme, the launcher's required ConfigMap, the batching env.
+test_prod_instance_postgres.py loads it for real on a PostgreSQL server and
+test_prod_instance_k8s.py checks its launcher against dagster-k8s; this test catches what breaks
+it without either: a key Dagster does not know, a wrong type, the driver scheme, the launcher's
+required ConfigMap, the batching env.
 """
 
 from pathlib import Path
@@ -22,8 +23,11 @@ def test_prod_instance_config_passes_dagsters_schema() -> None:
     postgres_db = config["storage"]["postgres"]["postgres_db"]
     # SQLAlchemy 2.1 maps postgresql:// to psycopg 3, which the prod extra does not install.
     assert postgres_db["scheme"] == "postgresql+psycopg2"
-    assert {postgres_db[k]["env"] for k in ("hostname", "username", "password", "db_name")} == {
-        "DAGSTER_PG_HOST", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB"
+    assert {
+        postgres_db[k]["env"] for k in ("hostname", "port", "username", "password", "db_name")
+    } == {
+        "DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD",
+        "DAGSTER_PG_DB",
     }  # fmt: skip
     launcher = config["run_launcher"]
     assert (launcher["module"], launcher["class"]) == ("dagster_k8s", "K8sRunLauncher")
