@@ -14,7 +14,7 @@ from nba_assets.defs.predictions import checks as prediction_checks
 from nba_assets.defs.predictions.assets import player_prop_predictions, points_model
 from nba_assets.lib import predict
 from nba_assets.lib.lines import daily_points_lines
-from nba_assets.lib.predict import NO_LINE, OVER, PASS, UNDER, Thresholds
+from nba_assets.lib.predict import NO_LINE, OVER, PASS, UNDER, Thresholds, market_blend, systems
 from nba_assets.tables import analytics, precompute, predictions, raw
 from nba_assets.warehouse.resource import WarehouseResource
 from nba_assets_tests.test_walk_forward import (
@@ -176,8 +176,15 @@ def test_predictions_asset_gives_every_system_for_every_player(tmp_path: Path) -
     assert isinstance(warehouse, WarehouseResource)
     df = warehouse.get().read(predictions.player_prop_predictions)
     expected_rows = features.filter(pl.col("game_date") >= start).height * len(predict.SYSTEMS)
-    assert df.height == expected_rows
-    assert set(df.get_column("system_id")) == set(predict.SYSTEMS)
+    # The market systems predict only the players with a line.
+    market_rows = lined.height * len(market_blend.MARKET_SYSTEMS)
+    assert df.height == expected_rows + market_rows
+    assert set(df.get_column("system_id")) == set(systems.ALL_SYSTEMS)
+    # No graded day with a line before these: both start from the line itself and pick nothing.
+    from_line = df.filter(pl.col("system_id").is_in(market_blend.MARKET_SYSTEMS))
+    assert (from_line["predicted_points"] == from_line["line"]).all()
+    assert (from_line["recommendation"] == PASS).all()
+    assert from_line["model_version"].str.ends_with("ev>=none").all()
     with_line = df.filter(pl.col("line").is_not_null())
     assert with_line.get_column("player_id").max() == 1009
     assert (with_line["line"] == 15.5).all() and (with_line["line_books"] == 3).all()

@@ -125,3 +125,53 @@ def test_report_of_an_empty_warehouse_says_what_to_do(
     assert cli.main(["report", "--start", "2025-11-01", "--end", "2025-11-02", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["systems"] == [] and payload["season_average"]["player_games"] == 0
+
+
+def test_intervals_of_hit_rate_and_return() -> None:
+    low, high = report.wilson_interval(55, 100) or (0.0, 0.0)
+    assert low == pytest.approx(0.4524, abs=1e-4) and high == pytest.approx(0.6438, abs=1e-4)
+    assert report.wilson_interval(0, 0) is None
+    # All hits stays inside 0..1, as a normal interval would not.
+    low, high = report.wilson_interval(4, 4) or (0.0, 0.0)
+    assert 0.4 < low < 1.0 and high == pytest.approx(1.0)
+    low, high = report.mean_interval([0.909, -1.0, 0.909, -1.0]) or (0.0, 0.0)
+    assert low < -0.0455 < high and high - low == pytest.approx(2 * 1.959964 * 1.1025 / 2, 1e-3)
+    assert report.mean_interval([1.0]) is None
+
+
+def test_picks_by_edge_bucket_carry_their_intervals() -> None:
+    accuracy = _accuracy()
+    summary = {row["system_id"]: row for row in report.summarize(accuracy)}
+    b = summary["b"]
+    # System b is always 4 points off the line: every pick is in the 4-6 bucket.
+    assert [bucket["bucket"] for bucket in b["pick_buckets"]] == ["4-6"]
+    (bucket,) = b["pick_buckets"]
+    assert bucket["picks"] == b["picks"] == 58
+    assert bucket["hit_rate_low"] < bucket["hit_rate"] < bucket["hit_rate_high"]
+    assert bucket["roi_low"] < bucket["roi"] < bucket["roi_high"]
+    assert b["hit_rate_ci"] == [round(bucket["hit_rate_low"], 4), round(bucket["hit_rate_high"], 4)]
+    text = report.render_table(list(summary.values()))
+    assert "picks by |edge|" in text and "4-6" in text
+    json.dumps(list(summary.values()))
+
+
+def test_over_probability_calibration_bins_played_player_games() -> None:
+    accuracy = _accuracy().with_columns(
+        over_probability=pl.when(pl.col("system_id") == "b").then(
+            pl.when(pl.col("edge") > 0).then(0.6).otherwise(0.4)
+        )
+    )
+    bins = report.over_calibration(accuracy)
+    assert set(bins.get_column("system_id")) == {"b"}
+    decided = accuracy.filter(
+        pl.col("system_id") == "b",
+        pl.col("line").is_not_null(),
+        pl.col("actual_points") != pl.col("line"),
+    )
+    assert bins.get_column("n").sum() == decided.height
+    high = bins.filter(pl.col("probability") == 0.6)
+    expected = decided.filter(pl.col("edge") > 0).select(
+        (pl.col("actual_points") > pl.col("line")).mean()
+    )
+    assert high.item(0, "over_rate") == pytest.approx(expected.item())
+    assert report.render_plots(accuracy)["calibration.png"][:4] == b"\x89PNG"

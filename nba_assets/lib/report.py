@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from typing import Any
 
 import polars as pl
@@ -26,6 +27,82 @@ SUMMARY_KEYS = (
     "roi",
 )
 EDGE_BUCKETS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
+Z_95 = 1.959964  # two-sided 95% normal quantile
+
+
+def wilson_interval(hits: int, n: int, z: float = Z_95) -> tuple[float, float] | None:
+    """95% Wilson score interval of a hit rate (None without trials): unlike the normal
+    approximation it stays inside 0..1 and is honest for the small counts of a few picks."""
+    if n <= 0:
+        return None
+    rate = hits / n
+    centre = rate + z * z / (2 * n)
+    half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n))
+    scale = 1 + z * z / n
+    return ((centre - half) / scale, (centre + half) / scale)
+
+
+def mean_interval(values: list[float], z: float = Z_95) -> tuple[float, float] | None:
+    """95% normal interval of a mean return per unit (None with fewer than 2 values)."""
+    n = len(values)
+    if n < 2:
+        return None
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    half = z * sd / math.sqrt(n)
+    return (mean - half, mean + half)
+
+
+def _interval(bounds: tuple[float, float] | None) -> list[float] | None:
+    return None if bounds is None else [round(bounds[0], 4), round(bounds[1], 4)]
+
+
+def pick_buckets(accuracy: pl.DataFrame) -> pl.DataFrame:
+    """Settled OVER / UNDER picks per system and |edge| bucket: ``picks``, ``hits``,
+    ``misses``, ``hit_rate``, ``roi`` and their 95% intervals (``*_low``, ``*_high``)."""
+    bets = accuracy.filter(pl.col("units").is_not_null())
+    rows = []
+    for (system, bucket), part in bets.with_columns(bucket=_edge_bucket(pl.col("edge"))).group_by(
+        "system_id", "bucket"
+    ):
+        rows.append({"system_id": system, "bucket": bucket, **_pick_figures(part)})
+    schema = {"system_id": pl.String, "bucket": pl.String, **_PICK_SCHEMA}
+    return pl.DataFrame(rows, schema=schema).sort("system_id", "bucket")
+
+
+_PICK_SCHEMA = {
+    "picks": pl.Int64,
+    "hits": pl.Int64,
+    "misses": pl.Int64,
+    "hit_rate": pl.Float64,
+    "hit_rate_low": pl.Float64,
+    "hit_rate_high": pl.Float64,
+    "roi": pl.Float64,
+    "roi_low": pl.Float64,
+    "roi_high": pl.Float64,
+}
+
+
+def _pick_figures(bets: pl.DataFrame) -> dict[str, Any]:
+    """Figures of settled bets (``units`` not null, ``prediction_correct``): pushes stake and
+    return, and are left out of the hit rate."""
+    correct = bets.get_column("prediction_correct").cast(pl.Boolean)
+    hits = int(correct.sum())
+    misses = int((~correct).sum())
+    units = bets.get_column("units").to_list()
+    hit_ci = wilson_interval(hits, hits + misses)
+    roi_ci = mean_interval(units)
+    return {
+        "picks": bets.height,
+        "hits": hits,
+        "misses": misses,
+        "hit_rate": hits / (hits + misses) if hits + misses else None,
+        "hit_rate_low": hit_ci[0] if hit_ci else None,
+        "hit_rate_high": hit_ci[1] if hit_ci else None,
+        "roi": sum(units) / len(units) if units else None,
+        "roi_low": roi_ci[0] if roi_ci else None,
+        "roi_high": roi_ci[1] if roi_ci else None,
+    }
 
 
 def _rounded(value: Any) -> Any:
@@ -38,11 +115,38 @@ def summarize(accuracy: pl.DataFrame) -> list[dict[str, Any]]:
     ``graded``, ``mae`` and ``line_mae`` cover the same player-games (played, with a line);
     ``picks`` are settled OVER / UNDER bets, ``hit_rate`` leaves pushes out, ``roi`` is units won
     per unit staked at the recorded prices. Figures are null where there is nothing to measure.
+    Each dict also has ``hit_rate_ci`` (95% Wilson) and ``roi_ci`` (95% normal), and
+    ``pick_buckets``: the picks' figures per |edge| bucket (:func:`pick_buckets`).
     """
     if accuracy.is_empty():
         return []
     table = performance(accuracy, ["system_id"])
-    return [{k: _rounded(row[k]) for k in SUMMARY_KEYS} for row in table.iter_rows(named=True)]
+    buckets = pick_buckets(accuracy)
+    out = []
+    for row in table.iter_rows(named=True):
+        system = row["system_id"]
+        bets = accuracy.filter(pl.col("system_id") == system, pl.col("units").is_not_null())
+        figures = _pick_figures(bets)
+        own = buckets.filter(pl.col("system_id") == system).drop("system_id")
+        out.append(
+            {k: _rounded(row[k]) for k in SUMMARY_KEYS}
+            | {
+                "hit_rate_ci": _interval(
+                    None
+                    if figures["hit_rate_low"] is None
+                    else (figures["hit_rate_low"], figures["hit_rate_high"])
+                ),
+                "roi_ci": _interval(
+                    None
+                    if figures["roi_low"] is None
+                    else (figures["roi_low"], figures["roi_high"])
+                ),
+                "pick_buckets": [
+                    {k: _rounded(v) for k, v in b.items()} for b in own.iter_rows(named=True)
+                ],
+            }
+        )
+    return out
 
 
 def season_average_reference(accuracy: pl.DataFrame, features: pl.DataFrame) -> dict[str, Any]:
@@ -71,31 +175,61 @@ def season_average_reference(accuracy: pl.DataFrame, features: pl.DataFrame) -> 
     return {k: _rounded(v) for k, v in figures.row(0, named=True).items()}
 
 
+def _cell(value: Any, kind: str) -> str:
+    if value is None:
+        return "-"
+    if kind == "pct":
+        return f"{100 * value:.1f}%"
+    if kind == "ci":
+        return f"{100 * value[0]:.0f}..{100 * value[1]:.0f}%"
+    if kind == "float":
+        return f"{value:.3f}"
+    return str(value)
+
+
 def render_table(summary: list[dict[str, Any]]) -> str:
-    """A fixed-width text table of :func:`summarize`'s rows."""
-    headers = ("system", "graded", "MAE", "line MAE", "picks", "hit rate", "ROI")
-
-    def cell(value: Any, kind: str) -> str:
-        if value is None:
-            return "-"
-        if kind == "pct":
-            return f"{100 * value:.1f}%"
-        if kind == "float":
-            return f"{value:.3f}"
-        return str(value)
-
+    """A fixed-width text table of :func:`summarize`'s rows, then the picks of each system by
+    |edge| bucket (hit rate and ROI with their 95% intervals)."""
+    headers = ("system", "graded", "MAE", "line MAE", "picks", "hit rate", "95% CI", "ROI")
     rows = [
         (
-            cell(r["system_id"], "str"),
-            cell(r["graded"], "int"),
-            cell(r["mae"], "float"),
-            cell(r["line_mae"], "float"),
-            cell(r["picks"], "int"),
-            cell(r["hit_rate"], "pct"),
-            cell(r["roi"], "pct"),
+            _cell(r["system_id"], "str"),
+            _cell(r["graded"], "int"),
+            _cell(r["mae"], "float"),
+            _cell(r["line_mae"], "float"),
+            _cell(r["picks"], "int"),
+            _cell(r["hit_rate"], "pct"),
+            _cell(r.get("hit_rate_ci"), "ci"),
+            _cell(r["roi"], "pct"),
         )
         for r in summary
     ]
+    text = _fixed_width(headers, rows)
+    bucket_rows = [
+        (
+            _cell(r["system_id"], "str"),
+            b["bucket"],
+            _cell(b["picks"], "int"),
+            _cell(b["hit_rate"], "pct"),
+            _cell(_pair(b, "hit_rate"), "ci"),
+            _cell(b["roi"], "pct"),
+            _cell(_pair(b, "roi"), "ci"),
+        )
+        for r in summary
+        for b in r.get("pick_buckets", [])
+    ]
+    if not bucket_rows:
+        return text
+    headers = ("picks by |edge|", "edge", "picks", "hit rate", "95% CI", "ROI", "95% CI")
+    return text + "\n" + _fixed_width(headers, bucket_rows)
+
+
+def _pair(figures: dict[str, Any], name: str) -> tuple[float, float] | None:
+    low, high = figures.get(f"{name}_low"), figures.get(f"{name}_high")
+    return None if low is None or high is None else (low, high)
+
+
+def _fixed_width(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(headers)]
     lines = [
         "  ".join(
@@ -145,8 +279,8 @@ def _calibration(accuracy: pl.DataFrame) -> bytes:
         .filter(pl.col("n") >= 10)
         .sort("system_id", "bin")
     )
-    fig = Figure(figsize=(5.5, 5))
-    ax = fig.add_subplot()
+    fig = Figure(figsize=(11, 5))
+    ax = fig.add_subplot(1, 2, 1)
     top = float(binned["bin"].max() or 30.0) + 2.5  # type: ignore[arg-type]
     ax.plot([0, top], [0, top], "k:", lw=1, label="perfect")
     for system in binned.get_column("system_id").unique().sort().to_list():
@@ -156,7 +290,52 @@ def _calibration(accuracy: pl.DataFrame) -> bytes:
         title="Calibration", xlabel="predicted points (bins of 2.5)", ylabel="mean actual points"
     )
     ax.legend(fontsize=8)
+    _over_calibration(fig.add_subplot(1, 2, 2), played)
     return _png(fig)
+
+
+def over_calibration(accuracy: pl.DataFrame) -> pl.DataFrame:
+    """Per system and bin of ``over_probability`` (0.05 wide): the mean probability, the share
+    of played player-games that went over (pushes left out) and their count."""
+    if "over_probability" not in accuracy.columns:  # rows graded before the column existed
+        accuracy = accuracy.with_columns(over_probability=pl.lit(None, pl.Float64))
+    decided = accuracy.filter(
+        pl.col("over_probability").is_not_null(),
+        pl.col("actual_points").is_not_null(),
+        pl.col("actual_points") != pl.col("line"),
+    )
+    return (
+        decided.with_columns(bin=(pl.col("over_probability") / 0.05).floor() * 0.05 + 0.025)
+        .group_by("system_id", "bin")
+        .agg(
+            probability=pl.col("over_probability").mean(),
+            over_rate=(pl.col("actual_points") > pl.col("line")).mean(),
+            n=pl.len(),
+        )
+        .sort("system_id", "bin")
+    )
+
+
+def _over_calibration(ax: Any, played: pl.DataFrame) -> None:
+    binned = over_calibration(played).filter(pl.col("n") >= 10)
+    ax.plot([0, 1], [0, 1], "k:", lw=1, label="perfect")
+    for system in binned.get_column("system_id").unique().sort().to_list():
+        part = binned.filter(pl.col("system_id") == system)
+        ax.plot(
+            part["probability"].to_list(),
+            part["over_rate"].to_list(),
+            marker="o",
+            ms=3,
+            label=system,
+        )
+    ax.set(
+        title="Probability of the over (bins of 0.05, 10+ games)",
+        xlabel="calibrated probability",
+        ylabel="share that went over",
+        xlim=(0.2, 0.8),
+        ylim=(0.2, 0.8),
+    )
+    ax.legend(fontsize=8)
 
 
 def _edge_labels() -> list[str]:

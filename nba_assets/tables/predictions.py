@@ -25,6 +25,7 @@ _PREDICTION = {
     "over_price": pl.Float64(),
     "under_price": pl.Float64(),
     "edge": pl.Float64(),
+    "over_probability": pl.Float64(),
     "recommendation": pl.String(),
 }
 
@@ -70,6 +71,9 @@ player_prop_predictions = TableSpec(
         "over_price": "median over price across books, American odds",
         "under_price": "median under price across books, American odds",
         "edge": "predicted_points - line",
+        "over_probability": "calibrated probability that the points go over the line (the "
+        "market systems, which pick from its expected value at the recorded price); null for "
+        "the others",
     },
 )
 

@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS `nba_predictions.player_prop_predictions` (
   `over_price` FLOAT64 OPTIONS(description="median over price across books, American odds"),
   `under_price` FLOAT64 OPTIONS(description="median under price across books, American odds"),
   `edge` FLOAT64 OPTIONS(description="predicted_points - line"),
+  `over_probability` FLOAT64 OPTIONS(description="calibrated probability that the points go over the line (the market systems, which pick from its expected value at the recorded price); null for the others"),
   `recommendation` STRING,
   `feature_set_version` STRING
 )

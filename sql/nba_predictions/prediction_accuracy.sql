@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS `nba_predictions.prediction_accuracy` (
   `over_price` FLOAT64,
   `under_price` FLOAT64,
   `edge` FLOAT64,
+  `over_probability` FLOAT64,
   `recommendation` STRING,
   `actual_points` INT64,
   `minutes` FLOAT64,

@@ -11,6 +11,8 @@ from nba_assets.defs.util import each_date, partition_dates
 from nba_assets.lib import predict
 from nba_assets.lib.features import FEATURE_SET_VERSION
 from nba_assets.lib.lines import POINTS_MARKET, daily_points_lines
+from nba_assets.lib.market import pre_game_props
+from nba_assets.lib.predict import market_blend, systems
 from nba_assets.models.io_manager import PointsModels
 from nba_assets.models.resource import ModelsResource
 from nba_assets.models.store import ModelMetadata, ModelStore
@@ -186,6 +188,33 @@ def _past_base(warehouse: WarehouseResource, start: dt.date, end: dt.date) -> pl
     return frames[0].join(frames[1], on=["game_date", "player_id"], how="full", coalesce=True)
 
 
+def _recorded(
+    warehouse: WarehouseResource, system_id: str, start: dt.date, end: dt.date
+) -> pl.DataFrame:
+    """``game_date, player_id, <system_id>``: one system's recorded predictions of the days."""
+    past = warehouse.get().read(
+        predictions.player_prop_predictions,
+        start,
+        end,
+        columns=["game_date", "player_id", "system_id", "predicted_points"],
+    )
+    return past.filter(pl.col("system_id") == system_id).select(
+        "game_date", "player_id", pl.col("predicted_points").alias("ensemble")
+    )
+
+
+def _pre_game_lines(warehouse: WarehouseResource, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """The days' points lines: the median across books of lines posted before tip-off."""
+    props = warehouse.get().read(
+        raw.odds_player_props,
+        start,
+        end,
+        columns=["game_date", "commence_time", "bookmaker", "market", "player_lookup", "line"]
+        + ["over_price", "under_price", "last_update"],
+    )
+    return daily_points_lines(pre_game_props(props.filter(pl.col("market") == POINTS_MARKET)))
+
+
 @table_asset(
     predictions.player_prop_predictions,
     group=GROUP,
@@ -195,7 +224,12 @@ def _past_base(warehouse: WarehouseResource, start: dt.date, end: dt.date) -> pl
 def player_prop_predictions(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, points_model: PointsModels
 ) -> dg.Output:
-    """Each expected player's points by every system, against the day's line: OVER/UNDER/PASS."""
+    """Each expected player's points by every system, against the day's line: OVER/UNDER/PASS.
+
+    The market systems (``market_blend_v1``, ``market_residual_v1``) learn on the graded days
+    before each day: the recorded ensemble, features and lines of the three four-week windows
+    before the range, and the range's own earlier days.
+    """
     start, end = partition_dates(context)
     wh = warehouse.get()
     features = _read_features(warehouse, start, end)
@@ -221,14 +255,26 @@ def player_prop_predictions(
     )
     base = predict.ensemble_v1(base, history)
 
-    props = wh.read(
-        raw.odds_player_props,
-        start,
-        end,
-        columns=["game_date", "bookmaker", "market", "player_lookup", "line"]
-        + ["over_price", "under_price"],
-    ).filter(pl.col("market") == POINTS_MARKET)
-    lines = daily_points_lines(props)
+    history_start = start - dt.timedelta(
+        days=market_blend.HISTORY_WINDOWS * market_blend.MARKET_PARAMS.window_days
+    )
+    all_lines = _pre_game_lines(warehouse, history_start, end)
+    lines = all_lines.filter(pl.col("game_date") >= start)
+    inputs = market_blend.market_inputs(
+        pl.concat(
+            [_read_features(warehouse, history_start, start - _DAY), features],
+            how="vertical_relaxed",
+        ),
+        pl.concat(
+            [
+                _recorded(warehouse, predict.SYSTEM_ENSEMBLE, history_start, start - _DAY),
+                base.select("game_date", "player_id", "ensemble"),
+            ]
+        ),
+        all_lines,
+        wh.read(analytics.player_game_summary, history_start, end - _DAY, _ACTUAL_COLUMNS),
+    )
+    market = market_blend.market_predictions(inputs, start)
     unmatched = predict.unmatched_lines(lines, features)
     if not unmatched.is_empty():
         context.log.warning(
@@ -236,8 +282,24 @@ def player_prop_predictions(
             + ", ".join(unmatched.get_column("player_lookup").head(10).to_list())
         )
     spec = predictions.player_prop_predictions
-    df = spec.conform(predict.prediction_rows(base, lines).select(list(spec.columns)))
+    rows = pl.concat(
+        [
+            predict.prediction_rows(base, lines).select(list(spec.columns)),
+            systems.market_rows(base, market, lines).select(list(spec.columns)),
+        ],
+        how="vertical_relaxed",
+    )
+    df = spec.conform(rows.sort("game_date", "player_lookup", "system_id"))
     weights = base.select("game_date", "lightgbm_weight").unique().sort("game_date")
+    market_days = (
+        market.select(
+            "game_date",
+            "market_blend_weight",
+            *(f"{s}_ev_threshold" for s in market_blend.MARKET_SYSTEMS),
+        )
+        .unique()
+        .sort("game_date")
+    )
     return dg.Output(
         df,
         metadata={
@@ -256,5 +318,18 @@ def player_prop_predictions(
                 "| day | LightGBM weight |\n|---|---|\n"
                 + "\n".join(f"| {d} | {w:.2f} |" for d, w in weights.iter_rows())
             ),
+            "market_systems": dg.MetadataValue.md(
+                "| day | blend weight | blend EV threshold | residual EV threshold |\n"
+                "|---|---|---|---|\n"
+                + "\n".join(
+                    f"| {d} | {w:.2f} | {_threshold(tb)} | {_threshold(tr)} |"
+                    for d, w, tb, tr in market_days.iter_rows()
+                )
+            ),
+            "recommended_system": market_blend.RECOMMENDED_SYSTEM,
         },
     )
+
+
+def _threshold(value: float | None) -> str:
+    return "no picks" if value is None else f"{value:.2f}"

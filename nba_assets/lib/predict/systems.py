@@ -10,6 +10,7 @@ import lightgbm as lgb
 import polars as pl
 
 from nba_assets.lib.predict.lightgbm_model import predict_points
+from nba_assets.lib.predict.market_blend import MARKET_SYSTEMS
 from nba_assets.lib.predict.moving_average import moving_average_v1
 from nba_assets.lib.predict.recommendation import (
     THRESHOLDS,
@@ -23,6 +24,8 @@ SYSTEM_MOVING_AVERAGE = "moving_average_v1"
 SYSTEM_LIGHTGBM = "lightgbm_v1"
 SYSTEM_ENSEMBLE = "ensemble_v1"
 SYSTEMS = (SYSTEM_MOVING_AVERAGE, SYSTEM_LIGHTGBM, SYSTEM_ENSEMBLE)
+# The systems that start from the line predict only player-games that have one.
+ALL_SYSTEMS = (*SYSTEMS, *MARKET_SYSTEMS)
 
 PLAYER_GAME_KEYS = tuple(PLAYER_DAY_COLUMNS)
 BASE_COLUMNS = ("game_date", "player_id", "moving_average", "lightgbm")
@@ -105,9 +108,49 @@ def prediction_rows(
     out = long.join(lines, on=["game_date", "player_lookup"], how="left").with_columns(
         edge=pl.col("predicted_points") - pl.col("line"),
         line_source=pl.when(pl.col("line").is_not_null()).then(pl.col("line_source")),
+        over_probability=pl.lit(None, pl.Float64),
     )
     return out.with_columns(recommendation=recommendation_expr(thresholds)).sort(
         "game_date", "player_lookup", "system_id"
+    )
+
+
+def market_rows(base: pl.DataFrame, market: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """The market systems' rows, in :func:`prediction_rows`' shape, with ``over_probability``
+    and the recommendation each made from it.
+
+    Args:
+        base: :func:`base_predictions` rows (the player-game keys and ``confidence``) with
+            ``feature_set_version``.
+        market: :func:`nba_assets.lib.predict.market_blend.market_predictions` rows.
+        lines: :func:`nba_assets.lib.lines.daily_points_lines` rows.
+    """
+    keys = [*PLAYER_GAME_KEYS, "confidence", "feature_set_version"]
+    df = base.select(keys).join(market, on=["game_date", "player_id"], how="inner")
+    parts = []
+    for system in MARKET_SYSTEMS:
+        threshold = pl.col(f"{system}_ev_threshold").round(2).cast(pl.String).fill_null("none")
+        weight = pl.col("market_blend_weight").round(2).cast(pl.String)
+        version = (
+            pl.format("{}:w={}:ev>={}", pl.lit(system), weight, threshold)
+            if system == MARKET_SYSTEMS[0]
+            else pl.format("{}:ev>={}", pl.lit(system), threshold)
+        )
+        parts.append(
+            df.filter(pl.col(system).is_not_null()).select(
+                *keys,
+                system_id=pl.lit(system),
+                model_version=version,
+                predicted_points=pl.col(system),
+                over_probability=pl.col(f"{system}_p_over"),
+                recommendation=pl.col(f"{system}_recommendation"),
+            )
+        )
+    long = pl.concat(parts)
+    return (
+        long.join(lines, on=["game_date", "player_lookup"], how="inner")
+        .with_columns(edge=pl.col("predicted_points") - pl.col("line"))
+        .sort("game_date", "player_lookup", "system_id")
     )
 
 

@@ -1,0 +1,214 @@
+"""The systems that use what the market knows, on the reported days, walk-forward.
+
+python benchmarks/market_quality.py [--json] [--archive DIR] [--start D] [--end D]
+    Builds every table from the shipped archive through the production parsers
+    (``model_quality.build_tables``: feature set v2, with the pre-game market), runs the three
+    base systems as the assets do (weekly LightGBM models trained only on games before their
+    boundary, the ensemble's weight learned on earlier days), then the market systems
+    walk-forward (each day learns only from the graded days before it), grades all of them as
+    the grading asset does, and prints, on the same player-games: each system's MAE against the
+    line's, picks, hit rate with its 95% interval, ROI with its interval, the ROI by edge bucket,
+    how often the listing and the last-game availability signals agree, and where the market
+    systems still lose to the line and by how much. Nothing is tuned here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import pickle
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+REPO = Path(__file__).resolve().parent.parent
+for path in (REPO, REPO / "benchmarks"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from model_quality import REPORT_END, REPORT_START, Tables, build_tables  # noqa: E402
+
+from nba_assets.lib import grading, market, predict, report  # noqa: E402
+from nba_assets.lib.lines import daily_points_lines  # noqa: E402
+from nba_assets.lib.predict import market_blend, systems  # noqa: E402
+
+
+def base_rows(tables: Tables, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """The base systems' rows of ``history_start..end`` (ensemble included), as the assets
+    make them: the model serving day D was trained on games before D's boundary."""
+    days = tables.store.filter(pl.col("game_date").is_between(start, end))
+    boosters, serving = {}, []
+    for boundary in predict.boundaries_between(start, end):
+        rows = predict.training_rows(tables.store, tables.actuals, boundary)
+        served = days.filter(
+            pl.col("game_date") >= boundary, pl.col("game_date") < predict.next_boundary(boundary)
+        )
+        if served.is_empty():
+            continue
+        model = predict.train_points_model(
+            rows, boundary, list(predict.MODEL_FEATURES), validation_days=0, serving=served
+        )
+        assert model is not None and model.trained_through < boundary
+        boosters[str(boundary)] = model.booster
+    for day in days.get_column("game_date").unique().sort():
+        boundary = str(predict.cadence_boundary(day))
+        serving.append({"game_date": day, "model_id": boundary if boundary in boosters else None})
+    base = predict.base_predictions(days, pl.DataFrame(serving), boosters)
+    history = predict.graded_history(base, tables.actuals)
+    return predict.ensemble_v1(base, history)
+
+
+def availability_agreement(store: pl.DataFrame, start: dt.date, end: dt.date) -> dict:
+    """Regular rotation players on days with listings: absent by the listing against absent by
+    the last game (the proxy the models learn from in seasons without listings)."""
+    days = store.filter(
+        pl.col("game_date").is_between(start, end),
+        pl.col("games_played_season") >= market.ROTATION_MIN_GAMES,
+        pl.col("minutes_avg_last_10") >= market.ROTATION_MIN_MINUTES,
+        pl.col("teammates_absent_listed").is_not_null(),
+    )
+    listed_out = days.get_column("points_line").is_null()
+    # The player's own flags: absent by his last game when he missed his team's last game.
+    missed = days.get_column("days_rest") > days.get_column("_team_rest")
+    both = (listed_out & missed).sum()
+    return {
+        "rotation_player_games": days.height,
+        "absent_by_listing": int(listed_out.sum()),
+        "absent_by_last_game": int(missed.sum()),
+        "both": int(both),
+        "agreement": round(float((listed_out == missed).mean()), 3),  # type: ignore[arg-type]
+        "listing_absent_also_by_last_game": round(both / max(int(listed_out.sum()), 1), 3),
+        "team_minutes_correlation": round(
+            float(
+                days.select(
+                    pl.corr("teammates_absent_minutes_listed", "teammates_absent_minutes_last_game")
+                ).item()
+            ),
+            3,
+        ),
+    }
+
+
+def measure(tables: Tables, base: pl.DataFrame, start: dt.date, end: dt.date) -> dict:
+    began = time.perf_counter()
+    history_start = history_start_for(start)
+    props = tables.props.filter(pl.col("game_date").is_between(history_start, end))
+    lines = daily_points_lines(market.pre_game_props(props))
+    inputs = market_blend.market_inputs(
+        base, base.select("game_date", "player_id", "ensemble"), lines, tables.actuals
+    )
+    on_days = pl.col("game_date").is_between(start, end)
+    market_rows = market_blend.market_predictions(inputs, start)
+    served = base.filter(on_days)
+    preds = pl.concat(
+        [
+            systems.prediction_rows(served, lines),
+            systems.market_rows(served, market_rows, lines),
+        ],
+        how="diagonal_relaxed",
+    )
+    accuracy = grading.grade(preds, tables.actuals)
+    common = (
+        accuracy.filter(pl.col("graded"))
+        .group_by("game_date", "player_id")
+        .agg(n=pl.col("system_id").n_unique())
+        .filter(pl.col("n") == len(systems.ALL_SYSTEMS))
+        .drop("n")
+    )
+    on_common = accuracy.join(common, on=["game_date", "player_id"], how="semi")
+    by_day = (
+        on_common.filter(pl.col("graded"))
+        .group_by("game_date", "system_id")
+        .agg(mae=pl.col("absolute_error").mean(), line_mae=pl.col("line_absolute_error").mean())
+        .with_columns(gap=pl.col("mae") - pl.col("line_mae"))
+    )
+    losing = {
+        system: by_day.filter(pl.col("system_id") == system, pl.col("gap") > 0)
+        .sort("gap", descending=True)
+        .select("game_date", pl.col("gap").round(3))
+        .head(5)
+        .to_dicts()
+        for system in market_blend.MARKET_SYSTEMS
+    }
+    weights = market_rows.select("game_date", "market_blend_weight").unique().sort("game_date")
+    thresholds = market_rows.select(
+        "game_date", *(f"{s}_ev_threshold" for s in market_blend.MARKET_SYSTEMS)
+    ).unique()
+    return {
+        "window": f"{start}..{end}",
+        "recommended_system": market_blend.RECOMMENDED_SYSTEM,
+        "systems": report.summarize(on_common),
+        "all_graded": report.summarize(accuracy),
+        "pick_buckets": report.pick_buckets(accuracy).to_dicts(),
+        "edge_buckets": report.edge_buckets(accuracy).to_dicts(),
+        "days_losing_to_the_line": losing,
+        "market_blend_weight": dict(
+            zip(
+                [str(d) for d in weights.get_column("game_date")],
+                weights.get_column("market_blend_weight").round(3).to_list(),
+                strict=True,
+            )
+        ),
+        "ev_thresholds": thresholds.sort("game_date")
+        .with_columns(pl.col("game_date").cast(str))
+        .to_dicts(),
+        "availability": availability_agreement(_with_team_rest(tables.store), start, end),
+        "seconds": round(time.perf_counter() - began, 1),
+    }
+
+
+def _with_team_rest(store: pl.DataFrame) -> pl.DataFrame:
+    """``store`` plus ``_team_rest``: the full days since the team's last game, so a player
+    whose own rest is longer missed that game."""
+    return store.with_columns(
+        _team_rest=pl.col("days_rest").min().over("game_date", "team_abbr"),
+    )
+
+
+def history_start_for(start: dt.date) -> dt.date:
+    windows = market_blend.HISTORY_WINDOWS * market_blend.MARKET_PARAMS.window_days
+    return start - dt.timedelta(days=windows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--archive", type=Path, default=None)
+    parser.add_argument("--start", type=dt.date.fromisoformat, default=REPORT_START)
+    parser.add_argument("--end", type=dt.date.fromisoformat, default=REPORT_END)
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="pickle of the built tables and base predictions: written when missing, else read"
+        " (to re-measure without replaying and retraining)",
+    )
+    args = parser.parse_args(argv)
+    if args.cache is not None and args.cache.is_file():
+        tables, base = pickle.loads(args.cache.read_bytes())
+    else:
+        tables = build_tables(args.archive, args.end)
+        base = base_rows(tables, history_start_for(args.start), args.end)
+        if args.cache is not None:
+            args.cache.write_bytes(pickle.dumps((tables, base)))
+    result = measure(tables, base, args.start, args.end)
+    if args.json:
+        print(json.dumps(result, default=str))
+        return 0
+    print(f"market systems {result['window']} (recommended: {result['recommended_system']})")
+    print(report.render_table(result["systems"]))
+    print("\nevery graded row, all systems:")
+    print(report.render_table(result["all_graded"]))
+    print(f"\nside the edge points to, per |edge| bucket:\n{pl.DataFrame(result['edge_buckets'])}")
+    for key in ("days_losing_to_the_line", "availability", "market_blend_weight"):
+        print(f"\n{key}: {json.dumps(result[key], default=str)}")
+    print(f"\nev thresholds: {pl.DataFrame(result['ev_thresholds'])}")
+    print(f"\n{result['seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,332 @@
+"""The systems that start from the sportsbook line: ``market_blend_v1`` and
+``market_residual_v1``, and their picks from a calibrated probability of the over.
+
+Both predict only player-games with a points line (the ensemble stands where there is none) and
+learn, for each day D, on the graded player-games of the ``window_days`` before D only:
+
+- ``market_blend_v1``: ``line + w * (ensemble - line)``, the weight w in 0, 0.05, ..., 1 with the
+  least absolute error on the window, shrunk toward 0 (the line) with ``shrink_rows`` pseudo-rows;
+- ``market_residual_v1``: ``line + r``, r a ridge regression of the residual ``actual - line``
+  (clipped to +-``residual_clip``) on what the line may not have priced: the ensemble's and the
+  related markets' disagreement with it, the books' over probabilities, the player's recent
+  form against the line, and the minutes the teammates newly absent by the day's listing leave.
+
+The probability of the over at the recorded price is a logistic (Platt) calibration of the
+system's own edge over the line, fitted on the window's out-of-sample edges (each day's
+prediction was made from the days before it). A side is picked when its expected value at its
+recorded price, ``p * decimal_price - 1``, clears the day's threshold. The threshold rule: of
+``ev_grid``, the one whose picks had the best return on the window (out-of-sample probabilities,
+at least ``min_picks`` settled picks); no pick that day when that return is not positive or no
+threshold has enough picks. Every fit sees only rows dated before the day it serves (asserted).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy.optimize import minimize
+from scipy.special import expit, log_expit
+
+from nba_assets.lib.lines import american_to_decimal
+from nba_assets.lib.predict.recommendation import NO_LINE, OVER, PASS, UNDER
+
+SYSTEM_MARKET_BLEND = "market_blend_v1"
+SYSTEM_MARKET_RESIDUAL = "market_residual_v1"
+MARKET_SYSTEMS = (SYSTEM_MARKET_BLEND, SYSTEM_MARKET_RESIDUAL)
+# The product's recommendation: the system whose picks and points the report leads with.
+RECOMMENDED_SYSTEM = SYSTEM_MARKET_RESIDUAL
+
+
+@dataclass(frozen=True)
+class MarketParams:
+    """How the market systems learn from the graded days before D."""
+
+    window_days: int  # graded days looked back on, for every fit
+    min_rows: int  # fewer graded rows than this: the line itself, no probability
+    shrink_rows: int  # blend weight shrunk toward 0 (the line) with this many pseudo-rows
+    ridge_rows: float  # ridge penalty, in pseudo-rows of standardised inputs
+    residual_clip: float  # |actual - line| beyond this counts as this much (a blowout, an injury)
+    min_picks: int  # a threshold needs this many settled picks on the window to be chosen
+    ev_grid: tuple[float, ...]  # candidate expected-value thresholds
+
+
+# Stated before any reported day was seen (there are no points lines before 2025-10-21 to tune
+# them on): four weeks as the ensemble uses, a blend shrunk as the ensemble's, and a ridge as
+# strong as the window is long.
+MARKET_PARAMS = MarketParams(
+    window_days=28,
+    min_rows=300,
+    shrink_rows=500,
+    ridge_rows=2000.0,
+    residual_clip=15.0,
+    min_picks=100,
+    ev_grid=(0.0, 0.02, 0.04, 0.06, 0.08, 0.10, 0.15, 0.20),
+)
+
+# Days of history one day's rows depend on: its fit (one window), the out-of-sample edges its
+# calibration is fitted on (two), the probabilities its threshold is chosen on (three).
+HISTORY_WINDOWS = 3
+
+INPUT_COLUMNS = (
+    "game_date",
+    "player_id",
+    "line",
+    "over_price",
+    "under_price",
+    "ensemble",
+    "points_from_related",
+    "points_over_prob",
+    "pra_over_prob",
+    "points_avg_last_10",
+    "minutes_change",
+    "teammates_absent_minutes_listed",
+    "teammates_absent_minutes_last_game",
+    "actual",
+)
+# The inputs that come from the feature store (the rest: the line, the ensemble, the result).
+_FEATURE_INPUTS = tuple(
+    c
+    for c in INPUT_COLUMNS
+    if c not in ("game_date", "player_id", "line", "over_price", "under_price", "ensemble")
+    and c != "actual"
+)
+_GRID = np.linspace(0.0, 1.0, 21)
+
+
+def _logit(p: pl.Expr) -> pl.Expr:
+    q = p.clip(0.02, 0.98)
+    return (q / (1 - q)).log()
+
+
+RESIDUAL_INPUTS: dict[str, pl.Expr] = {
+    "ensemble_minus_line": pl.col("ensemble") - pl.col("line"),
+    "related_minus_line": (pl.col("points_from_related") - pl.col("line")).fill_null(0.0),
+    "has_related": pl.col("points_from_related").is_not_null().cast(pl.Float64),
+    "points_over_logit": _logit(pl.col("points_over_prob")).fill_null(0.0),
+    "pra_over_logit": _logit(pl.col("pra_over_prob")).fill_null(0.0),
+    "form_minus_line": (pl.col("points_avg_last_10") - pl.col("line")).fill_null(0.0),
+    "minutes_change": pl.col("minutes_change").fill_null(0.0),
+    "new_absent_minutes": (
+        pl.col("teammates_absent_minutes_listed") - pl.col("teammates_absent_minutes_last_game")
+    ).fill_null(0.0),
+}
+
+
+def market_inputs(
+    features: pl.DataFrame, ensemble: pl.DataFrame, lines: pl.DataFrame, actuals: pl.DataFrame
+) -> pl.DataFrame:
+    """``INPUT_COLUMNS`` per player-game with a line: what the market systems learn from.
+
+    Args:
+        features: feature-store rows (feature set v2) of the days.
+        ensemble: ``game_date, player_id, ensemble`` of the same days.
+        lines: :func:`nba_assets.lib.lines.daily_points_lines` rows of the days.
+        actuals: ``player_game_summary`` rows (``minutes``, ``pts``) of the days played so far.
+    """
+    played = actuals.filter(pl.col("minutes") > 0).select(
+        "game_date", "player_id", actual=pl.col("pts").cast(pl.Float64)
+    )
+    return (
+        features.select(
+            "game_date",
+            "player_id",
+            "player_lookup",
+            *(c for c in _FEATURE_INPUTS if c in features.columns),
+        )
+        .join(
+            lines.select("game_date", "player_lookup", "line", "over_price", "under_price"),
+            on=["game_date", "player_lookup"],
+            how="inner",
+        )
+        .join(ensemble.select("game_date", "player_id", "ensemble"), on=["game_date", "player_id"])
+        .join(played, on=["game_date", "player_id"], how="left")
+        .select(INPUT_COLUMNS)
+        .sort("game_date", "player_id")
+    )
+
+
+def _blend_weight(window: pl.DataFrame, params: MarketParams) -> float:
+    line = window.get_column("line").to_numpy()
+    diff = window.get_column("ensemble").to_numpy() - line
+    residual = window.get_column("actual").to_numpy() - line
+    errors = np.abs(residual[None, :] - _GRID[:, None] * diff[None, :]).mean(axis=1)
+    learned = float(_GRID[int(np.argmin(errors))])
+    return window.height * learned / (window.height + params.shrink_rows)
+
+
+def _residual_fit(window: pl.DataFrame, params: MarketParams) -> np.ndarray:
+    """Ridge coefficients (intercept first) of the clipped residual on ``RESIDUAL_INPUTS``."""
+    x = window.select(**RESIDUAL_INPUTS).to_numpy()
+    y = np.clip(
+        window.get_column("actual").to_numpy() - window.get_column("line").to_numpy(),
+        -params.residual_clip,
+        params.residual_clip,
+    )
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = np.column_stack([np.ones(len(x)), (x - mean) / scale])
+    penalty = np.eye(z.shape[1]) * params.ridge_rows
+    penalty[0, 0] = 0.0  # the mean residual is not shrunk
+    beta = np.linalg.solve(z.T @ z + penalty, z.T @ y)
+    # Back to raw inputs: r = b0' + sum(b_i * x_i).
+    slopes = beta[1:] / scale
+    return np.concatenate([[beta[0] - float(slopes @ mean)], slopes])
+
+
+def _residual(rows: pl.DataFrame, coef: np.ndarray) -> np.ndarray:
+    x = rows.select(**RESIDUAL_INPUTS).to_numpy()
+    return coef[0] + x @ coef[1:]
+
+
+def _platt(edge: np.ndarray, over: np.ndarray) -> tuple[float, float]:
+    """``a, b`` of ``P(over) = expit(a + b * edge)`` by maximum likelihood."""
+
+    def loss(ab: np.ndarray) -> float:
+        s = ab[0] + ab[1] * edge
+        return -float(np.sum(over * log_expit(s) + (1 - over) * log_expit(-s)))
+
+    return tuple(minimize(loss, np.zeros(2), method="BFGS").x)  # type: ignore[return-value]
+
+
+def _best_side(rows: pl.DataFrame, p: str) -> pl.DataFrame:
+    """``rows`` plus ``side`` (OVER / UNDER, the larger expected value) and its ``ev``."""
+    ev_over = pl.col(p) * american_to_decimal(pl.col("over_price")) - 1
+    ev_under = (1 - pl.col(p)) * american_to_decimal(pl.col("under_price")) - 1
+    return rows.with_columns(
+        side=pl.when(ev_over >= ev_under).then(pl.lit(OVER)).otherwise(pl.lit(UNDER)),
+        ev=pl.max_horizontal(ev_over, ev_under),
+    )
+
+
+def _units() -> pl.Expr:
+    """Profit of 1 unit on ``side`` at its price (push 0), from ``actual`` and ``line``."""
+    price = (
+        pl.when(pl.col("side") == OVER).then(pl.col("over_price")).otherwise(pl.col("under_price"))
+    )
+    won = (
+        pl.when(pl.col("side") == OVER)
+        .then(pl.col("actual") > pl.col("line"))
+        .otherwise(pl.col("actual") < pl.col("line"))
+    )
+    return (
+        pl.when(pl.col("actual") == pl.col("line"))
+        .then(0.0)
+        .when(won)
+        .then(american_to_decimal(price) - 1)
+        .otherwise(-1.0)
+    )
+
+
+def _threshold(window: pl.DataFrame, params: MarketParams) -> float | None:
+    """The ``ev_grid`` threshold with the best return on ``window``'s settled rows that had a
+    probability, or None (no picks) when none has ``min_picks`` picks and a positive return."""
+    rated = window.filter(pl.col("p_over").is_not_null())
+    if rated.is_empty():
+        return None
+    rated = _best_side(rated, "p_over").with_columns(units=_units())
+    best: tuple[float, float] | None = None
+    for threshold in params.ev_grid:
+        picks = rated.filter(pl.col("ev") >= threshold)
+        if picks.height < params.min_picks:
+            continue
+        roi = float(picks.get_column("units").mean())  # type: ignore[arg-type]
+        if best is None or roi > best[1]:
+            best = (threshold, roi)
+    return best[0] if best is not None and best[1] > 0 else None
+
+
+def market_predictions(
+    inputs: pl.DataFrame, first_day: dt.date, params: MarketParams = MARKET_PARAMS
+) -> pl.DataFrame:
+    """Both market systems walk-forward over the days of ``inputs`` (earlier days are history).
+
+    Args:
+        inputs: :func:`market_inputs` rows of ``first_day`` and of the
+            ``HISTORY_WINDOWS * window_days`` days before it.
+        first_day: the first day to return.
+
+    Returns:
+        ``game_date, player_id`` and, per system ``s`` of ``MARKET_SYSTEMS``, ``{s}``
+        (predicted points), ``{s}_p_over``, ``{s}_ev_threshold`` (null: no picks that day) and
+        ``{s}_recommendation``; plus ``market_blend_weight``. Rows of days from ``first_day``.
+    """
+    window = dt.timedelta(days=params.window_days)
+    days = inputs.get_column("game_date").unique().sort().to_list()
+    done: list[pl.DataFrame] = []
+    for day in days:
+        past = (
+            pl.concat(done)
+            if done
+            else inputs.head(0).with_columns(
+                **{f"{s}": pl.lit(None, pl.Float64) for s in MARKET_SYSTEMS},
+                **{f"{s}_p_over": pl.lit(None, pl.Float64) for s in MARKET_SYSTEMS},
+            )
+        )
+        recent = past.filter(pl.col("game_date") >= day - window)
+        graded = recent.filter(pl.col("actual").is_not_null())
+        if not graded.is_empty():
+            late = graded.get_column("game_date").max()
+            assert isinstance(late, dt.date) and late < day, f"{day} would learn from {late}"
+        rows = inputs.filter(pl.col("game_date") == day)
+        enough = graded.height >= params.min_rows
+        weight = _blend_weight(graded, params) if enough else 0.0
+        blend = rows.get_column("line") + weight * (
+            rows.get_column("ensemble") - rows.get_column("line")
+        )
+        residual = (
+            _residual(rows, _residual_fit(graded, params)) if enough else np.zeros(rows.height)
+        )
+        out = rows.with_columns(
+            pl.Series(SYSTEM_MARKET_BLEND, blend.to_numpy(), pl.Float64),
+            pl.Series(SYSTEM_MARKET_RESIDUAL, rows.get_column("line").to_numpy() + residual),
+            market_blend_weight=pl.lit(weight),
+        )
+        for system in MARKET_SYSTEMS:
+            out = _calibrated(out, graded, system, params)
+        done.append(out)
+    if not done:
+        return pl.DataFrame(
+            schema={
+                "game_date": pl.Date,
+                "player_id": pl.Int64,
+                **{f"{s}{x}": pl.Float64 for s in MARKET_SYSTEMS for x in ("", "_p_over")},
+            }
+        )
+    result = pl.concat(done, how="diagonal_relaxed").filter(pl.col("game_date") >= first_day)
+    return result.drop(*(c for c in INPUT_COLUMNS if c not in ("game_date", "player_id")))
+
+
+def _calibrated(
+    rows: pl.DataFrame, graded: pl.DataFrame, system: str, params: MarketParams
+) -> pl.DataFrame:
+    """``rows`` plus ``{system}_p_over``, ``{system}_ev_threshold`` and the recommendation."""
+    p_col, t_col, r_col = f"{system}_p_over", f"{system}_ev_threshold", f"{system}_recommendation"
+    # Out-of-sample edges of the window (each made from the days before it), not pushes.
+    decided = graded.filter(
+        pl.col(system).is_not_null(),
+        pl.col("actual") != pl.col("line"),
+        pl.col(system) != pl.col("line"),
+    )
+    p = pl.lit(None, pl.Float64)
+    if decided.height >= params.min_rows:
+        a, b = _platt(
+            (decided.get_column(system) - decided.get_column("line")).to_numpy(),
+            (decided.get_column("actual") > decided.get_column("line")).to_numpy().astype(float),
+        )
+        edge = (rows.get_column(system) - rows.get_column("line")).to_numpy()
+        p = pl.Series(expit(a + b * edge)).cast(pl.Float64)
+    threshold = _threshold(graded.rename({p_col: "p_over"}), params) if p_col in graded else None
+    out = _best_side(rows.with_columns(p.alias(p_col)), p_col)
+    pick = pl.lit(threshold is not None) & (pl.col("ev") >= (threshold or 0.0))
+    return out.with_columns(
+        pl.lit(threshold, pl.Float64).alias(t_col),
+        pl.when(pl.col("line").is_null())
+        .then(pl.lit(NO_LINE))
+        .when(pick.fill_null(False))
+        .then(pl.col("side"))
+        .otherwise(pl.lit(PASS))
+        .alias(r_col),
+    ).drop("side", "ev")

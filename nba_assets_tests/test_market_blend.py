@@ -1,0 +1,124 @@
+"""The market systems on the shipped archive's real lines: walk-forward, calibrated picks.
+
+The feature store, lines and box scores are those a replay of the archive writes
+(``nba_assets.pipeline``); the moving average stands in for the ensemble, so no model is trained.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from nba_assets.lib import market
+from nba_assets.lib.lines import american_to_decimal, daily_points_lines
+from nba_assets.lib.predict import OVER, PASS, UNDER, market_blend, moving_average_v1, systems
+from nba_assets.pipeline import compute_phases, raw_frames
+from nba_assets.tables import predictions
+
+HISTORY_START = dt.date(2024, 10, 1)
+START, END = dt.date(2025, 10, 21), dt.date(2025, 11, 14)
+DAY = dt.date(2025, 11, 5)
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, pl.DataFrame]:
+    frames = raw_frames(HISTORY_START, END)
+    return {**compute_phases(frames, START, END), "props": frames["odds_player_props"]}
+
+
+def _inputs(tables: dict[str, pl.DataFrame], actuals: pl.DataFrame | None = None) -> pl.DataFrame:
+    store = tables["ml_feature_store"]
+    lines = daily_points_lines(market.pre_game_props(tables["props"]))
+    ensemble = store.select("game_date", "player_id", ensemble=moving_average_v1(store))
+    summary = tables["player_game_summary"] if actuals is None else actuals
+    return market_blend.market_inputs(store, ensemble, lines, summary)
+
+
+@pytest.fixture(scope="module")
+def served(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    return market_blend.market_predictions(_inputs(tables), START)
+
+
+def test_a_day_learns_only_from_earlier_days(
+    tables: dict[str, pl.DataFrame], served: pl.DataFrame
+) -> None:
+    summary = tables["player_game_summary"]
+    later = pl.col("game_date") >= DAY
+    poisoned = summary.with_columns(pts=pl.when(later).then(pl.col("pts") + 15).otherwise("pts"))
+    changed = market_blend.market_predictions(_inputs(tables, poisoned), START)
+    systems_cols = [c for c in served.columns if c.startswith("market_")]
+    upto = pl.col("game_date") <= DAY
+    assert served.filter(upto).height > 1000
+    assert (
+        served.filter(upto).select(systems_cols).equals(changed.filter(upto).select(systems_cols))
+    )
+    # The poison does reach the days after: the test can see a leak.
+    after = pl.col("game_date") > DAY
+    moved = served.filter(after).get_column(market_blend.SYSTEM_MARKET_RESIDUAL) != changed.filter(
+        after
+    ).get_column(market_blend.SYSTEM_MARKET_RESIDUAL)
+    assert moved.sum() > 100
+
+
+def test_first_days_are_the_line_then_the_systems_learn(served: pl.DataFrame) -> None:
+    first = served.filter(pl.col("game_date") == START)
+    inputs_first = first.height
+    assert inputs_first > 20  # two games on opening night
+    for system in market_blend.MARKET_SYSTEMS:
+        assert (first.get_column(f"{system}_recommendation") == PASS).all()
+        assert first.get_column(f"{system}_p_over").is_null().all()
+    last = served.filter(pl.col("game_date") == END)
+    weight = last.item(0, "market_blend_weight")
+    assert 0.0 < weight < 1.0
+    # Later days have learned a probability of the over, inside 0..1, not all the same.
+    p = last.get_column(f"{market_blend.RECOMMENDED_SYSTEM}_p_over")
+    assert p.is_not_null().all() and p.min() > 0.0 and p.max() < 1.0 and p.n_unique() > 50  # type: ignore[operator]
+
+
+def test_picks_clear_the_day_threshold_at_the_recorded_price(
+    tables: dict[str, pl.DataFrame], served: pl.DataFrame
+) -> None:
+    store = tables["ml_feature_store"]
+    lines = daily_points_lines(market.pre_game_props(tables["props"]))
+    base = store.with_columns(confidence=pl.lit(0.5))
+    rows = systems.market_rows(base, served, lines)
+    spec = predictions.player_prop_predictions
+    spec.conform(rows.with_columns(line_books=pl.col("line_books")).select(list(spec.columns)))
+    assert set(rows.get_column("system_id")) == set(market_blend.MARKET_SYSTEMS)
+    picks = rows.filter(pl.col("recommendation").is_in([OVER, UNDER]))
+    for row in picks.iter_rows(named=True):
+        threshold = float(row["model_version"].rsplit("ev>=", 1)[1])
+        p = (
+            row["over_probability"]
+            if row["recommendation"] == OVER
+            else 1 - row["over_probability"]
+        )
+        price = row["over_price"] if row["recommendation"] == OVER else row["under_price"]
+        decimal = pl.select(american_to_decimal(pl.lit(price))).item()
+        assert p * decimal - 1 >= threshold - 1e-9
+    no_threshold = rows.filter(pl.col("model_version").str.ends_with("ev>=none"))
+    assert (no_threshold.get_column("recommendation") == PASS).all()
+
+
+def test_threshold_rule_takes_the_best_earlier_return_with_enough_picks() -> None:
+    params = market_blend.MARKET_PARAMS
+    n = 400
+    # Over at +100 every time; the over wins when p_over >= 0.6 and loses below.
+    p = [0.5 + 0.25 * i / n for i in range(n)]
+    window = pl.DataFrame(
+        {
+            "p_over": p,
+            "over_price": [100.0] * n,
+            "under_price": [-120.0] * n,
+            "line": [10.5] * n,
+            "actual": [12.0 if q >= 0.6 else 9.0 for q in p],
+        }
+    )
+    threshold = market_blend._threshold(window, params)
+    # EV at +100 is 2p - 1: 0.20 keeps only winners (p >= 0.6) and still has >= 100 picks.
+    assert threshold == 0.20
+    losing = window.with_columns(actual=pl.lit(9.0))
+    assert market_blend._threshold(losing, params) is None
+    assert market_blend._threshold(window.head(50), params) is None
