@@ -10,22 +10,38 @@ python benchmarks/model_quality.py [--json] [--archive DIR]
 
 python benchmarks/model_quality.py --tune [--parts ma,lightgbm,availability,stacking,cadence,...]
     Re-runs the rolling-origin validation on 2022-23, 2023-24 and 2024-25 that chose the
-    constants in nba_assets/lib/predict.py. It never looks at a 2025-26 game. The market parts
+    constants in nba_assets/lib/predict/. It never looks at a 2025-26 game. The market parts
     read real PRA lines, which the archive does not carry, from the data folder (``--data``).
+    ``binning`` times the walk-forward training with the rows binned per boundary against
+    once per season (PointsTrainer); ``curve`` is validation MAE against training time by
+    cadence, training window and boosting rounds.
+
+Each run writes what it printed into its own section of the results file
+(benchmarks/results/model_quality.md, ``--results``), with the date, the machine, the commit
+and the command: the report section for the default run, one section per ``--tune`` part.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
+import io
 import itertools
 import json
+import os
+import platform
+import re
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import lightgbm as lgb
 import numpy as np
 import polars as pl
 
@@ -43,6 +59,7 @@ from nba_assets.replay.archive import load_archive  # noqa: E402
 
 # The project's data folder beside the checkout: the PRA lines the market parts of --tune read.
 DATA_DIR = REPO.parent / "shared" / "data"
+RESULTS = REPO / "benchmarks" / "results" / "model_quality.md"
 
 HISTORY_START = dt.date(2017, 10, 1)
 REPORT_START, REPORT_END = dt.date(2025, 10, 21), dt.date(2025, 11, 15)
@@ -97,36 +114,77 @@ def walk_forward(
     rounds: int = predict.LIGHTGBM_ROUNDS,
     max_null_share: float = predict.MAX_NULL_SHARE,
     feature_names: tuple[str, ...] = predict.MODEL_FEATURES,
+    window_days: int | None = predict.TRAINING_WINDOW_DAYS,
 ) -> pl.DataFrame:
     """``days`` (feature rows) plus ``lightgbm``: each day predicted by the model of its
-    boundary (``cadence`` None: one model trained before the first day serves them all).
+    boundary (``cadence`` None: one model trained before the first day serves them all),
+    trained as the points_model asset trains them (one PointsTrainer for every boundary).
     ``max_null_share`` above 1 keeps every feature however null the served rows are."""
+    return timed_walk_forward(
+        tables, days, cadence, params, rounds, max_null_share, feature_names, window_days
+    ).predictions
+
+
+@dataclasses.dataclass
+class WalkForward:
+    predictions: pl.DataFrame  # the days plus ``lightgbm`` (and ``lightgbm_<k>`` per curve k)
+    seconds: float  # training CPU seconds, binning included
+    seconds_to: dict[int, float]  # training CPU seconds had each model stopped after k rounds
+    models: int
+
+
+def _boundaries(days: pl.DataFrame, cadence: predict.Cadence | None) -> pl.DataFrame:
     first = days.get_column("game_date").min()
     last = days.get_column("game_date").max()
     assert isinstance(first, dt.date) and isinstance(last, dt.date)
     if cadence is None:
-        bounds = [first]
-        days = days.with_columns(_boundary=pl.lit(first))
-    else:
-        bounds = predict.boundaries_between(first, last, cadence)
-        days = days.with_columns(
-            _boundary=pl.col("game_date").map_elements(
-                lambda d: predict.cadence_boundary(d, cadence), return_dtype=pl.Date
-            )
+        return days.with_columns(_boundary=pl.lit(first))
+    return days.with_columns(
+        _boundary=pl.col("game_date").map_elements(
+            lambda d: predict.cadence_boundary(d, cadence), return_dtype=pl.Date
         )
-    out = []
+    )
+
+
+def timed_walk_forward(
+    tables: Tables,
+    days: pl.DataFrame,
+    cadence: predict.Cadence | None,
+    params: dict[str, Any] | None = None,
+    rounds: int = predict.LIGHTGBM_ROUNDS,
+    max_null_share: float = predict.MAX_NULL_SHARE,
+    feature_names: tuple[str, ...] = predict.MODEL_FEATURES,
+    window_days: int | None = predict.TRAINING_WINDOW_DAYS,
+    curve: tuple[int, ...] = (),
+) -> WalkForward:
+    """:func:`walk_forward`, timed. ``curve``: also predict with the first k rounds of each
+    model (column ``lightgbm_<k>``) and time the training up to them."""
+    days = _boundaries(days, cadence)
+    bounds = days.get_column("_boundary").unique().sort().to_list()
+    trainer = predict.PointsTrainer(
+        predict.training_rows(tables.store, tables.actuals, bounds[-1]),
+        params,
+        rounds,
+        window_days,
+    )
+    out, seconds, seconds_to = [], 0.0, dict.fromkeys(curve, 0.0)
     for boundary in bounds:
         part = days.filter(pl.col("_boundary") == boundary)
-        if part.is_empty():
-            continue
-        rows = predict.training_rows(tables.store, tables.actuals, boundary)
+        stamps: list[float] = []
+        began = time.process_time()  # one LightGBM thread: CPU time is its cost, busy or not
+        rows = trainer.rows_before(boundary)
         names = predict.model_features(rows, list(feature_names), part, max_null_share)
-        model = predict.train_points_model(
-            rows, boundary, names, params=params, rounds=rounds, validation_days=0
-        )
+        record = [lambda env, into=stamps: into.append(time.process_time())]
+        model = trainer.train(boundary, names, validation_days=0, callbacks=record)
         assert model is not None, f"no model for {boundary}"
-        out.append(part.with_columns(predict.predict_points(model.booster, part).alias("lightgbm")))
-    return pl.concat(out).drop("_boundary")
+        booster = model.booster
+        seconds += time.process_time() - began
+        for k in curve:
+            seconds_to[k] += stamps[k - 1] - began
+        preds = [predict.predict_points(booster, part).alias("lightgbm")]
+        preds += [predict.predict_points(booster, part, k).alias(f"lightgbm_{k}") for k in curve]
+        out.append(part.with_columns(preds))
+    return WalkForward(pl.concat(out).drop("_boundary"), seconds, seconds_to, len(bounds))
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,13 +198,13 @@ def measure(tables: Tables, start: dt.date = REPORT_START, end: dt.date = REPORT
     days = tables.store.filter(pl.col("game_date").is_between(start, end))
     bounds = predict.boundaries_between(start, end)
     boosters, serving = {}, []
+    trainer = predict.PointsTrainer(predict.training_rows(tables.store, tables.actuals, bounds[-1]))
     for boundary in bounds:
-        rows = predict.training_rows(tables.store, tables.actuals, boundary)
         served_rows = days.filter(
             pl.col("game_date") >= boundary, pl.col("game_date") < predict.next_boundary(boundary)
         )
-        model = predict.train_points_model(
-            rows, boundary, list(predict.MODEL_FEATURES), validation_days=0, serving=served_rows
+        model = trainer.train(
+            boundary, list(predict.MODEL_FEATURES), validation_days=0, serving=served_rows
         )
         assert model is not None and model.trained_through < boundary
         boosters[str(boundary)] = model.booster
@@ -393,6 +451,153 @@ def tune_cadence(tables: Tables) -> pl.DataFrame:
     return weekly
 
 
+def _fit_per_boundary(tables: Tables, boundary: dt.date, part: pl.DataFrame) -> lgb.Booster:
+    """The training before PointsTrainer: the boundary's rows from the tables, binned from
+    scratch in a ``lightgbm.Dataset`` of their own."""
+    rows = predict.training_rows(tables.store, tables.actuals, boundary)
+    names = predict.model_features(rows, list(predict.MODEL_FEATURES), part)
+    names = predict.model_features(rows, names)
+    data = lgb.Dataset(
+        rows.select(pl.col(names).cast(pl.Float64)).to_numpy(),
+        label=rows.get_column("target").to_numpy(),
+        feature_name=names,
+        free_raw_data=True,
+    )
+    return lgb.train(predict.LIGHTGBM_PARAMS, data, num_boost_round=predict.LIGHTGBM_ROUNDS)
+
+
+def tune_binning(tables: Tables) -> None:
+    """Weekly walk-forward over the validation seasons trained as before PointsTrainer (every
+    boundary binned from scratch) and with it (binned once per season, from the rows before
+    it): CPU and wall time of the training, MAE, how far the predictions moved. The two run
+    boundary by boundary, in alternating order, so a busy machine slows both alike."""
+    played = _played(tables)
+    modes = ("per boundary", "once per season")
+    cpu, wall = dict.fromkeys(modes, 0.0), dict.fromkeys(modes, 0.0)
+    preds: dict[str, list[pl.DataFrame]] = {m: [] for m in modes}
+    checks, reused = 0, 0
+    for season in WALK_FORWARD_SEASONS:
+        days = _boundaries(played.filter(pl.col("season") == season), "weekly")
+        bounds = days.get_column("_boundary").unique().sort().to_list()
+        trainer = predict.PointsTrainer(
+            predict.training_rows(tables.store, tables.actuals, bounds[-1])
+        )
+        kept: dict[dt.date, list[str]] = {}
+        for i, boundary in enumerate(bounds):
+            part = days.filter(pl.col("_boundary") == boundary).drop("_boundary")
+            for mode in modes if i % 2 == 0 else modes[::-1]:
+                began_cpu, began = time.process_time(), time.perf_counter()
+                if mode == "per boundary":
+                    booster = _fit_per_boundary(tables, boundary, part)
+                else:
+                    rows = trainer.rows_before(boundary)
+                    names = predict.model_features(rows, list(predict.MODEL_FEATURES), part)
+                    model = trainer.train(boundary, names, validation_days=0)
+                    assert model is not None, f"no model for {boundary}"
+                    booster, kept[boundary] = model.booster, model.feature_names
+                cpu[mode] += time.process_time() - began_cpu
+                wall[mode] += time.perf_counter() - began
+                predicted = predict.predict_points(booster, part).alias("lightgbm")
+                preds[mode].append(part.with_columns(predicted))
+            print(f"  {boundary}: {cpu[modes[0]]:.0f} / {cpu[modes[1]]:.0f} CPU s", flush=True)
+        # The asset's held-out check of a boundary (validation_mae) is the same fit as the
+        # model of the boundary VALIDATION_DAYS earlier, when the run has it: then it is reused.
+        for boundary in bounds:
+            early = boundary - dt.timedelta(days=predict.VALIDATION_DAYS)
+            checks += 1
+            reused += (
+                early in kept
+                and kept[early] == kept[boundary]
+                and trainer.bins_from(early, kept[early])
+                == trainer.bins_from(boundary, kept[boundary])
+            )
+    before, after = pl.concat(preds[modes[0]]), pl.concat(preds[modes[1]])
+    moved = (before["lightgbm"] - after["lightgbm"]).abs()
+    for mode, frame in zip(modes, (before, after), strict=True):
+        by_season = frame.group_by("season").agg(
+            mae=(pl.col("lightgbm") - pl.col("target")).abs().mean().round(4)
+        )
+        print(
+            f"bins {mode}: MAE {_mae(frame['lightgbm'], frame['target']):.4f}"
+            f" {dict(by_season.sort('season').iter_rows())}, training {cpu[mode]:.0f} CPU s"
+            f" ({wall[mode]:.0f} s wall)"
+        )
+    print(
+        f"once per season against per boundary: {cpu[modes[0]] / cpu[modes[1]]:.2f}x less CPU;"
+        f" predictions moved by {moved.mean():.4f} points on average, at most {moved.max():.3f}"
+    )
+    print(
+        f"the asset's held-out checks (validation_mae, {predict.VALIDATION_DAYS} days) that are"
+        f" the fit of an earlier boundary of the same run: {reused} of {checks}"
+        " (each was a second fit before)"
+    )
+
+
+CURVE_CADENCES: tuple[predict.Cadence, ...] = ("weekly", "fortnightly", "monthly")
+CURVE_WINDOWS: tuple[tuple[str, int | None], ...] = (
+    ("all history", None),
+    ("3 seasons", 3 * 365),
+    ("2 seasons", 2 * 365),
+)
+CURVE_ROUNDS = (100, 150, 200, 250, 300)
+MAX_MAE_COST = 0.003  # what a cheaper choice may cost on the validation seasons
+
+
+def tune_curve(tables: Tables) -> None:
+    """Validation MAE against training time, weekly walk-forward over 2023-24 and 2024-25, by
+    cadence, training window and boosting rounds (one training per cadence and window up to
+    the most rounds; fewer rounds are the first trees of the same models, timed by a callback).
+    """
+    assert max(CURVE_ROUNDS) <= predict.LIGHTGBM_ROUNDS
+    played = _played(tables)
+    points = []
+    for cadence, (window, window_days) in itertools.product(CURVE_CADENCES, CURVE_WINDOWS):
+        runs = [
+            timed_walk_forward(
+                tables,
+                played.filter(pl.col("season") == season),
+                cadence,
+                window_days=window_days,
+                curve=CURVE_ROUNDS,
+            )
+            for season in WALK_FORWARD_SEASONS
+        ]
+        preds = pl.concat(r.predictions for r in runs)
+        models = sum(r.models for r in runs)
+        for k in CURVE_ROUNDS:
+            seconds = sum(r.seconds_to[k] for r in runs)
+            mae = _mae(preds[f"lightgbm_{k}"], preds["target"])
+            points.append((cadence, window, k, models, seconds, mae))
+        print(
+            f"  {cadence} {window}: {models} models, {sum(r.seconds for r in runs):.0f} s",
+            flush=True,
+        )
+    reference = next(
+        p
+        for p in points
+        if (p[0], p[1], p[2]) == (predict.RETRAIN_CADENCE, "all history", predict.LIGHTGBM_ROUNDS)
+    )
+    print(
+        f"validation MAE against training time, walk-forward {' + '.join(WALK_FORWARD_SEASONS)},"
+        f" {reference[5]:.4f} in {reference[4]:.0f} s at the committed constants"
+        f" ({predict.RETRAIN_CADENCE}, all history, {predict.LIGHTGBM_ROUNDS} rounds):"
+    )
+    print("| cadence | window | rounds | models | training CPU s | MAE | vs committed |")
+    print("|---|---|---|---|---|---|---|")
+    for cadence, window, k, models, seconds, mae in sorted(points, key=lambda p: p[4]):
+        print(
+            f"| {cadence} | {window} | {k} | {models} | {seconds:.0f} | {mae:.4f} |"
+            f" {mae - reference[5]:+.4f} |"
+        )
+    cheaper = [p for p in points if p[5] - reference[5] <= MAX_MAE_COST]
+    cheapest = min(cheaper, key=lambda p: p[4])
+    print(
+        f"cheapest within {MAX_MAE_COST} MAE of the committed constants: {cheapest[0]},"
+        f" {cheapest[1]}, {cheapest[2]} rounds: MAE {cheapest[5]:.4f} in {cheapest[4]:.0f} s"
+        f" ({reference[4] / cheapest[4]:.1f}x cheaper)"
+    )
+
+
 def _inverse_mae_weight(history: pl.DataFrame, day: dt.date, window: int) -> float:
     recent = history.filter(
         pl.col("game_date") < day, pl.col("game_date") >= day - dt.timedelta(days=window)
@@ -586,31 +791,156 @@ def tune_market_check(tables: Tables, data_dir: Path) -> float:
     return chosen * mae_pts
 
 
-def tune(tables: Tables, parts: list[str], data_dir: Path) -> None:
+# --------------------------------------------------------------------------------------------
+# the results file: each run writes its own section
+# --------------------------------------------------------------------------------------------
+
+
+def _machine() -> str:
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores,"
+        f" Python {platform.python_version()}, LightGBM {lgb.__version__}, polars {pl.__version__}"
+    )
+
+
+def _commit() -> str:
+    """The checkout's commit, marked when the code measured differs from it."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout.strip()  # fmt: skip
+        changed = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "--",
+             "nba_assets", "benchmarks/model_quality.py"],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as error:
+        return f"an unknown commit ({REPO} is not a git checkout git can read: {error})"
+    return head + (" with uncommitted changes" if changed else "")
+
+
+def _markers(name: str) -> tuple[str, str]:
+    return f"<!-- results: {name} -->", f"<!-- /results: {name} -->"
+
+
+def write_results(path: Path, name: str, command: str, text: str, run: dict[str, Any]) -> None:
+    """Replace ``name``'s section of the results file at ``path`` (appended when it has none)
+    with ``text``, under the date, commit, machine, load and command it was measured with."""
+    begin, end = _markers(name)
+    block = (
+        f"{begin}\n"
+        f"Measured {run['started']:%Y-%m-%d %H:%M} UTC at {run['commit']} on {run['machine']}"
+        f" (load average {run['load']:.1f} at the start), {run['seconds']:.0f} s:\n\n"
+        f"    {command}\n\n```text\n{text.rstrip()}\n```\n{end}"
+    )
+    # Parts run in parallel processes write the same file: one read-modify-write at a time.
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        doc = path.read_text() if path.exists() else "# Model quality\n"
+        section = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
+        if section.search(doc):
+            doc = section.sub(lambda _: block, doc)
+        else:
+            doc = doc.rstrip("\n") + f"\n\n## `{name}`\n\n{block}\n"
+        written = path.with_suffix(".md.tmp")
+        written.write_text(doc)
+        written.replace(path)  # never a half-written results file
+
+
+class _Tee(io.StringIO):
+    """Keeps the text written to it, and passes it on to ``out`` unless that is None."""
+
+    def __init__(self, out: Any):
+        super().__init__()
+        self.out = out
+
+    def write(self, text: str) -> int:
+        if self.out is not None:
+            self.out.write(text)
+        return super().write(text)
+
+    def flush(self) -> None:
+        if self.out is not None:
+            self.out.flush()
+
+
+@contextlib.contextmanager
+def recorded(name: str, command: str, results: Path | None, echo: bool = True) -> Iterator[None]:
+    """Prints as usual (unless not ``echo``); then, unless ``results`` is None, writes what was
+    printed as ``name``'s section of the results file. A part that fails writes nothing."""
+    run = {"started": dt.datetime.now(dt.UTC), "load": os.getloadavg()[0]}
+    run |= {"commit": _commit(), "machine": _machine()}
+    began = time.perf_counter()
+    tee = _Tee(sys.stdout if echo else None)
+    with contextlib.redirect_stdout(tee):
+        yield
+    run["seconds"] = time.perf_counter() - began
+    if results is not None:
+        write_results(results, name, command, tee.getvalue(), run)
+
+
+TUNE_PARTS = (
+    "ma", "lightgbm", "availability", "stacking", "binning", "curve", "cadence", "ensemble",
+    "market", "market_lightgbm", "thresholds",
+)  # fmt: skip
+
+
+def tune(
+    tables: Tables,
+    parts: list[str],
+    data_dir: Path,
+    results: Path | None = RESULTS,
+    options: str = "",
+) -> None:
+    """Runs the ``--tune`` parts named in ``parts``, each written to its results section."""
+    unknown = sorted(set(parts) - set(TUNE_PARTS))
+    if unknown:
+        raise SystemExit(f"unknown --parts {','.join(unknown)}; known: {','.join(TUNE_PARTS)}")
     seasons = tables.actuals.get_column("season").unique().to_list()
     assert max(VALIDATION_SEASONS) < "2025-26" <= max(seasons)
+
+    def part(name: str) -> contextlib.AbstractContextManager[None]:
+        command = f"python benchmarks/model_quality.py --tune --parts {name}{options}"
+        return recorded(name, command, results)
+
     if "market" in parts:
-        tune_market_check(tables, data_dir)
+        with part("market"):
+            tune_market_check(tables, data_dir)
     if "ma" in parts:
-        tune_moving_average(tables)
+        with part("ma"):
+            tune_moving_average(tables)
     if "lightgbm" in parts:
-        tune_lightgbm(tables)
+        with part("lightgbm"):
+            tune_lightgbm(tables)
     if "availability" in parts:
-        tune_availability(tables)
+        with part("availability"):
+            tune_availability(tables)
     if "stacking" in parts:
-        tune_stacking(tables)
+        with part("stacking"):
+            tune_stacking(tables)
+    if "binning" in parts:
+        with part("binning"):
+            tune_binning(tables)
+    if "curve" in parts:
+        with part("curve"):
+            tune_curve(tables)
     weekly = None
     if "cadence" in parts:
-        weekly = tune_cadence(tables)
+        with part("cadence"):
+            weekly = tune_cadence(tables)
     if {"ensemble", "thresholds", "market_lightgbm"} & set(parts):
         if weekly is None:
             weekly = walk_forward_seasons(tables, predict.RETRAIN_CADENCE)
         if "market_lightgbm" in parts:
-            tune_market_lightgbm(tables, data_dir, weekly)
+            with part("market_lightgbm"):
+                tune_market_lightgbm(tables, data_dir, weekly)
         if "ensemble" in parts:
-            tune_ensemble(weekly)
+            with part("ensemble"):
+                tune_ensemble(weekly)
         if "thresholds" in parts:
-            tune_thresholds(weekly)
+            with part("thresholds"):
+                tune_thresholds(weekly)
 
 
 def _print_measurement(result: dict) -> None:
@@ -651,19 +981,34 @@ def main(argv: list[str] | None = None) -> int:
         "--parts",
         default="ma,lightgbm,availability,stacking,cadence,ensemble,market,market_lightgbm,"
         "thresholds",
+        help=f"--tune parts, comma-separated, of: {','.join(TUNE_PARTS)}",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help="results file whose sections this run rewrites (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-results", action="store_true", help="print only; leave the results file alone"
     )
     args = parser.parse_args(argv)
+    results = None if args.no_results else args.results
+    options = f" --archive {args.archive}" if args.archive else ""
     began = time.perf_counter()
     tables = build_tables(args.archive)
     if args.tune:
-        tune(tables, args.parts.split(","), args.data)
+        data = f" --data {args.data}" if args.data != DATA_DIR else ""
+        tune(tables, args.parts.split(","), args.data, results, options + data)
         print(f"({time.perf_counter() - began:.0f} s)")
         return 0
-    result = measure(tables)
+    command = f"python benchmarks/model_quality.py{options}"
+    # With --json the report section is written all the same, only not printed.
+    with recorded("report", command, results, echo=not args.json):
+        result = measure(tables)
+        _print_measurement(result)
     if args.json:
         print(json.dumps(result, default=str))
-    else:
-        _print_measurement(result)
     return 0
 
 
