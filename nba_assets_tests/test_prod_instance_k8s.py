@@ -8,6 +8,8 @@ would run in is built from both, as ``k8s_job_executor`` builds it. No cluster i
 
 from __future__ import annotations
 
+import re
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -200,6 +202,15 @@ def test_k8s_executor_is_refused_without_shared_backends(
         prod_k8s_settings(**overrides)
     with pytest.raises(ValidationError, match=says):
         prod_k8s_settings(**overrides)
+
+
+def test_k8s_executor_without_the_prod_extra_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "dagster_k8s", None)  # what a venv without the extra sees
+    monkeypatch.setenv("NBA_ODDS_API_KEY", "not-a-key")
+    with pytest.raises(ImportError, match=re.escape("pip install 'nba-assets[prod]'")):
+        build_definitions(prod_k8s_settings())
 
 
 def test_k8s_executor_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
