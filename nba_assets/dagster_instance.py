@@ -78,6 +78,19 @@ def local_instance_yaml(dagster_home: Path) -> str:
         "run_monitoring:\n"
         "  enabled: true\n"
         "  start_timeout_seconds: 180\n"
+        "# One run at a time per source API and on the warehouse (nba_assets/defs/operations/\n"
+        "# pools.py): the queue holds a run until every pool its steps use is free.\n"
+        "concurrency:\n"
+        "  pools:\n"
+        "    granularity: run\n"
+        "    default_limit: 1\n"
+        "# The daemon re-launches a run whose worker died, from the failed steps, when the run's\n"
+        "# dagster/max_retries tag asks (the scheduled jobs do); failing steps retry with backoff\n"
+        "# inside the run instead (their op retry policy).\n"
+        "run_retries:\n"
+        "  enabled: true\n"
+        "  max_retries: 0\n"
+        "  retry_on_asset_or_op_failure: false\n"
     )
 
 

@@ -17,11 +17,12 @@ def test_definitions_load_with_every_phase() -> None:
     definitions = defs()
     graph = definitions.resolve_asset_graph()
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
-    assert groups == {"scrape", "raw", "analytics", "precompute", "predictions", "grading"}
+    phases = {"scrape", "raw", "analytics", "precompute", "predictions", "grading"}
+    assert groups == {*phases, "operations"}  # operations: the pipeline health asset
     assert definitions.resolve_job_def(ALL_ASSETS_JOB) is not None
     assert definitions.resolve_job_def(HISTORY_JOB) is not None
     names = {s.name for s in definitions.schedules or []}
-    assert {"morning_operations", "overnight_grading"} <= names
+    assert {"morning_operations", "lines_snapshots", "post_game"} <= names
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         if node.is_materializable:

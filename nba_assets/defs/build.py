@@ -6,7 +6,8 @@ import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 import nba_assets.defs
-from nba_assets.defs import automation, table_asset
+from nba_assets.defs import table_asset
+from nba_assets.defs.operations import build_operations, pools
 from nba_assets.defs.table_asset import asset_key
 from nba_assets.resources import build_resources
 from nba_assets.settings import Settings, get_settings
@@ -81,19 +82,16 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     storage = "bigquery" if settings.deployment == "prod" else "duckdb"
     names = _table_names(settings)
     assets = [table_asset.with_storage(a, storage, names) for a in phase_assets()]
+    assets = pools.with_pools(assets, set(names))
     checks = dg.load_asset_checks_from_package_module(nba_assets.defs)
     job = all_assets_job(settings.executor)
-    fresh_checks, fresh_schedule = automation.freshness({a.key for a in assets})
+    ops = build_operations({a.key for a in assets}, settings.run_failure_log)
     return dg.Definitions(
         assets=assets,
-        asset_checks=[*checks, *fresh_checks],
+        asset_checks=[*checks, *ops.checks],
         jobs=[job, history_job(settings.executor)],
-        schedules=[
-            automation.morning_schedule(job),
-            automation.overnight_schedule(job),
-            fresh_schedule,
-        ],
-        sensors=[automation.run_failure_log(settings.run_failure_log)],
+        schedules=ops.schedules,
+        sensors=ops.sensors,
         resources=build_resources(settings),
         # Runs and backfills launched from the UI use the code location's executor: a process
         # per step costs about 3 s here, more than most steps (2-day backfill: 136 s vs 7 s).

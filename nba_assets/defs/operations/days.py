@@ -1,0 +1,73 @@
+"""Game days as operations see them: Eastern time, and what the schedule table knows of a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import polars as pl
+
+from nba_assets.partitions import GAME_DATE_TIMEZONE
+from nba_assets.tables import raw
+from nba_assets.warehouse.base import Warehouse
+
+EASTERN = ZoneInfo(GAME_DATE_TIMEZONE)
+SCHEDULE_KEY = dg.AssetKey([raw.nbac_schedule.dataset, raw.nbac_schedule.name])
+FINAL_STATUS = 3  # the scoreboard's GAME_STATUS_ID of a finished game
+
+
+def eastern(moment: dt.datetime) -> dt.datetime:
+    """``moment`` (timezone-aware) on the Eastern clock the game days follow."""
+    return moment.astimezone(EASTERN)
+
+
+def at(day: dt.date, time: dt.time) -> dt.datetime:
+    """``time`` on ``day``, Eastern."""
+    return dt.datetime.combine(day, time, tzinfo=EASTERN)
+
+
+def last_written(
+    instance: dg.DagsterInstance, key: dg.AssetKey, day: dt.date
+) -> dt.datetime | None:
+    """When ``key``'s partition ``day`` was last materialized (UTC), or None if never."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day.isoformat()]), limit=1
+    ).records
+    return dt.datetime.fromtimestamp(records[0].timestamp, dt.UTC) if records else None
+
+
+@dataclass(frozen=True)
+class DaySchedule:
+    """What the warehouse knows of a day's games: whether the day was scraped, how many games,
+    how many of them are final."""
+
+    day: dt.date
+    known: bool
+    games: int
+    final: int
+
+    @property
+    def has_games(self) -> bool:
+        """Whether the day may have games: it does, or its schedule was never scraped."""
+        return self.games > 0 or not self.known
+
+    @property
+    def all_final(self) -> bool:
+        return self.known and self.games > 0 and self.final == self.games
+
+    def describe(self) -> str:
+        if not self.known:
+            return f"the schedule of {self.day} was never scraped (nba_raw.nbac_schedule)"
+        if not self.games:
+            return f"no games on {self.day}"
+        return f"{self.games} games on {self.day}, {self.final} final"
+
+
+def day_schedule(instance: dg.DagsterInstance, warehouse: Warehouse, day: dt.date) -> DaySchedule:
+    """The day's games from ``nba_raw.nbac_schedule``; known when its partition was written."""
+    known = last_written(instance, SCHEDULE_KEY, day) is not None
+    games = warehouse.read(raw.nbac_schedule, day, day, columns=["game_id", "game_status"])
+    final = games.filter(pl.col("game_status") == FINAL_STATUS).height
+    return DaySchedule(day=day, known=known, games=games.height, final=final)

@@ -1,0 +1,156 @@
+"""Pipeline health: one daily asset whose metadata says how the day's operations went."""
+
+import datetime as dt
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from nba_assets.defs.operations.days import at, day_schedule, eastern, last_written
+from nba_assets.defs.operations.jobs import MORNING_JOB, OPERATIONS_GROUP
+from nba_assets.defs.table_asset import asset_key
+from nba_assets.defs.util import each_date, partition_dates
+from nba_assets.partitions import GAME_DATE_TIMEZONE, game_date_partitions
+from nba_assets.tables import analytics, predictions, raw
+from nba_assets.warehouse.resource import WarehouseResource
+
+HEALTH_KEY = dg.AssetKey(["ops", "pipeline_health"])
+# The morning run starts at 06:00 and must have today's first predictions by 07:30.
+MORNING_WINDOW = (dt.time(6, 0), dt.time(7, 30))
+# After the morning window, and again after the noon lines deadline.
+HEALTH_CRONS = ("45 7 * * *", "15 12 * * *")
+# What last night's post-game runs write for the day before, in the order they run.
+NIGHT_PHASES = {
+    "box scores": asset_key(raw.nbac_player_boxscores),
+    "game summaries": asset_key(analytics.player_game_summary),
+    "grading": asset_key(predictions.prediction_accuracy),
+    "daily performance": asset_key(predictions.system_daily_performance),
+}
+_DAY_BEFORE = dg.TimeWindowPartitionMapping(
+    start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
+)
+
+
+def last_night(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, day: dt.date
+) -> tuple[bool, str]:
+    """(completed, what happened) for the night before ``day``: the day before's phases were
+    all written after that day ended, or it had no games."""
+    before = day - dt.timedelta(days=1)
+    schedule = day_schedule(context.instance, warehouse.get(), before)
+    if schedule.known and not schedule.games:
+        return True, f"no games on {before}"
+    ended = at(day, dt.time(0))
+    missing = []
+    for phase, key in NIGHT_PHASES.items():
+        written = last_written(context.instance, key, before)
+        if written is None or written < ended:
+            missing.append(phase)
+    if missing:
+        return False, f"{before}: not written after its games: {', '.join(missing)}"
+    return True, f"{before}: {', '.join(NIGHT_PHASES)} written after its games"
+
+
+def _eastern_from(timestamp: float | None) -> dt.datetime | None:
+    return eastern(dt.datetime.fromtimestamp(timestamp, dt.UTC)) if timestamp else None
+
+
+def morning_run(instance: dg.DagsterInstance, day: dt.date) -> tuple[bool, str]:
+    """(inside its window, what happened) for the day's scheduled morning run."""
+    records = instance.get_run_records(
+        dg.RunsFilter(job_name=MORNING_JOB, tags={"dagster/partition": day.isoformat()})
+    )
+    if not records:
+        return False, f"no {MORNING_JOB} run for {day}"
+    record = min(records, key=lambda r: r.create_timestamp)
+    opens, closes = (at(day, t) for t in MORNING_WINDOW)
+    started = eastern(
+        dt.datetime.fromtimestamp(record.start_time, dt.UTC)
+        if record.start_time
+        else record.create_timestamp
+    )
+    ended = _eastern_from(record.end_time)
+    status = record.dagster_run.status
+    inside = (
+        status == dg.DagsterRunStatus.SUCCESS
+        and started >= opens
+        and ended is not None
+        and ended <= closes
+    )
+    span = f"{started:%H:%M:%S}-{ended:%H:%M:%S}" if ended else f"{started:%H:%M:%S}-"
+    return inside, (
+        f"{status.value} {span} ET (window {MORNING_WINDOW[0]:%H:%M}-{MORNING_WINDOW[1]:%H:%M})"
+    )
+
+
+@dg.asset(
+    key=HEALTH_KEY,
+    group_name=OPERATIONS_GROUP,
+    partitions_def=game_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[
+        dg.AssetDep(asset_key(predictions.player_prop_predictions)),
+        dg.AssetDep(asset_key(raw.odds_player_props)),
+        *(dg.AssetDep(key, partition_mapping=_DAY_BEFORE) for key in NIGHT_PHASES.values()),
+    ],
+    automation_condition=dg.AutomationCondition.in_latest_time_window()
+    & ~dg.AutomationCondition.in_progress()
+    & (
+        dg.AutomationCondition.cron_tick_passed(HEALTH_CRONS[0], GAME_DATE_TIMEZONE)
+        | dg.AutomationCondition.cron_tick_passed(HEALTH_CRONS[1], GAME_DATE_TIMEZONE)
+    ),
+    kinds={"dagster"},
+)
+def pipeline_health(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """How the day went: last night's phases, the morning run, lines, unmatched names."""
+    start, end = partition_dates(context)
+    wh = warehouse.get()
+    preds = wh.read(predictions.player_prop_predictions, start, end, columns=["game_date", "line"])
+    props = wh.read(
+        raw.odds_player_props, start, end, columns=["game_date", "player_name", "player_id"]
+    )
+    rows: list[dict[str, Any]] = []
+    for day in each_date(start, end):
+        night_ok, night = last_night(context, warehouse, day)
+        morning_ok, morning = morning_run(context.instance, day)
+        day_preds = preds.filter(pl.col("game_date") == day)
+        unmatched = (
+            props.filter((pl.col("game_date") == day) & pl.col("player_id").is_null())
+            .get_column("player_name")
+            .unique()
+            .sort()
+        )
+        rows.append(
+            {
+                "game_date": day.isoformat(),
+                "last_night_complete": night_ok,
+                "last_night": night,
+                "morning_run_in_window": morning_ok,
+                "morning_run": morning,
+                "predictions": day_preds.height,
+                "predictions_with_line": day_preds.get_column("line").is_not_null().sum(),
+                "unmatched_names": unmatched.len(),
+                "unmatched_sample": ", ".join(unmatched.head(20).to_list()),
+            }
+        )
+    latest = rows[-1]
+    table = (
+        "| "
+        + " | ".join(latest)
+        + " |\n|"
+        + "---|" * len(latest)
+        + "\n"
+        + "\n".join("| " + " | ".join(str(v) for v in row.values()) + " |" for row in rows)
+    )
+    context.log.info(f"pipeline health of {latest['game_date']}: {latest}")
+    return dg.MaterializeResult(
+        metadata={
+            **{k: v for k, v in latest.items() if k != "game_date"},
+            "line_share": round(latest["predictions_with_line"] / latest["predictions"], 3)
+            if latest["predictions"]
+            else 0.0,
+            "days": dg.MetadataValue.md(table),
+        }
+    )
