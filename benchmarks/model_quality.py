@@ -834,9 +834,11 @@ def write_results(path: Path, name: str, command: str, text: str, run: dict[str,
         f" (load average {run['load']:.1f} at the start), {run['seconds']:.0f} s:\n\n"
         f"    {command}\n\n```text\n{text.rstrip()}\n```\n{end}"
     )
-    # Parts run in parallel processes write the same file: one read-modify-write at a time.
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    # Parts run in parallel processes write the same file: one read-modify-write at a time,
+    # under a lock on its folder (a lock file beside it would be one more file in the tree).
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
         doc = path.read_text() if path.exists() else "# Model quality\n"
         section = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
         if section.search(doc):
@@ -846,6 +848,8 @@ def write_results(path: Path, name: str, command: str, text: str, run: dict[str,
         written = path.with_suffix(".md.tmp")
         written.write_text(doc)
         written.replace(path)  # never a half-written results file
+    finally:
+        os.close(folder)  # releases the lock
 
 
 class _Tee(io.StringIO):
