@@ -175,3 +175,17 @@ def test_over_probability_calibration_bins_played_player_games() -> None:
     )
     assert high.item(0, "over_rate") == pytest.approx(expected.item())
     assert report.render_plots(accuracy)["calibration.png"][:4] == b"\x89PNG"
+
+
+def test_the_recommended_system_is_marked() -> None:
+    from nba_assets.lib.predict import market_blend
+
+    accuracy = _accuracy().with_columns(
+        system_id=pl.when(pl.col("system_id") == "b")
+        .then(pl.lit(market_blend.RECOMMENDED_SYSTEM))
+        .otherwise(pl.col("system_id"))
+    )
+    summary = report.summarize(accuracy)
+    assert [row["recommended"] for row in summary] == [False, True]
+    text = report.render_table(summary)
+    assert f"{market_blend.RECOMMENDED_SYSTEM} *" in text and "recommended system" in text

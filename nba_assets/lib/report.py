@@ -10,6 +10,7 @@ import polars as pl
 from matplotlib.figure import Figure
 
 from nba_assets.lib.grading import performance
+from nba_assets.lib.predict.market_blend import RECOMMENDED_SYSTEM
 
 BREAK_EVEN_AT_MINUS_110 = 110 / 210
 SUMMARY_KEYS = (
@@ -116,7 +117,8 @@ def summarize(accuracy: pl.DataFrame) -> list[dict[str, Any]]:
     ``picks`` are settled OVER / UNDER bets, ``hit_rate`` leaves pushes out, ``roi`` is units won
     per unit staked at the recorded prices. Figures are null where there is nothing to measure.
     Each dict also has ``hit_rate_ci`` (95% Wilson) and ``roi_ci`` (95% normal), and
-    ``pick_buckets``: the picks' figures per |edge| bucket (:func:`pick_buckets`).
+    ``pick_buckets``: the picks' figures per |edge| bucket (:func:`pick_buckets`), and
+    ``recommended``: whether it is the product's recommended system.
     """
     if accuracy.is_empty():
         return []
@@ -144,6 +146,7 @@ def summarize(accuracy: pl.DataFrame) -> list[dict[str, Any]]:
                 "pick_buckets": [
                     {k: _rounded(v) for k, v in b.items()} for b in own.iter_rows(named=True)
                 ],
+                "recommended": system == RECOMMENDED_SYSTEM,
             }
         )
     return out
@@ -193,7 +196,7 @@ def render_table(summary: list[dict[str, Any]]) -> str:
     headers = ("system", "graded", "MAE", "line MAE", "picks", "hit rate", "95% CI", "ROI")
     rows = [
         (
-            _cell(r["system_id"], "str"),
+            _cell(r["system_id"], "str") + (" *" if r.get("recommended") else ""),
             _cell(r["graded"], "int"),
             _cell(r["mae"], "float"),
             _cell(r["line_mae"], "float"),
@@ -205,6 +208,8 @@ def render_table(summary: list[dict[str, Any]]) -> str:
         for r in summary
     ]
     text = _fixed_width(headers, rows)
+    if any(r.get("recommended") for r in summary):
+        text += "\n* the recommended system: its picks are the product's"
     bucket_rows = [
         (
             _cell(r["system_id"], "str"),
