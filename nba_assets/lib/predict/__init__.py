@@ -16,8 +16,9 @@ names the systems and builds the day's rows of all of them. Callers use this pac
 not the modules'.
 
 How every constant was chosen, and what each measured, is in
-``benchmarks/results/model_quality.md``; ``benchmarks/model_quality.py --tune`` reruns the
-validation, on earlier seasons (rolling origin) and never on the reported 2025-26 days.
+``benchmarks/results/model_quality.md``, which ``benchmarks/model_quality.py`` writes:
+``--tune`` reruns the validation, on earlier seasons (rolling origin, walk-forward) and never
+on the reported 2025-26 days, each part rewriting its own section of the file.
 """
 
 from nba_assets.lib.predict.ensemble import (
