@@ -77,10 +77,9 @@ def morning_run(instance: dg.DagsterInstance, day: dt.date) -> tuple[bool, str]:
         and ended is not None
         and ended <= closes
     )
-    span = f"{started:%H:%M:%S}-{ended:%H:%M:%S}" if ended else f"{started:%H:%M:%S}-"
-    return inside, (
-        f"{status.value} {span} ET (window {MORNING_WINDOW[0]:%H:%M}-{MORNING_WINDOW[1]:%H:%M})"
-    )
+    span = f"{started:%Y-%m-%d %H:%M:%S}-" + (f"{ended:%H:%M:%S}" if ended else "")
+    window = f"{MORNING_WINDOW[0]:%H:%M}-{MORNING_WINDOW[1]:%H:%M}"
+    return inside, f"{status.value} {span} ET (window {day} {window})"
 
 
 @dg.asset(
