@@ -251,6 +251,11 @@ class PointsTrainer:
         """Every row a model binned like ``bins_day``'s can train on, binned once."""
         key = (bins_day, tuple(names))
         if key not in self._binned:
+            # A run walks forward: the bins of an earlier season (or boundary) and the fits on
+            # them serve no later boundary, and nine seasons of them would hold memory for
+            # nothing. Out of order, they are simply built again.
+            self._binned = {k: d for k, d in self._binned.items() if k[0] == bins_day}
+            self._fits = {k: f for k, f in self._fits.items() if k[0] == bins_day}
             count = self._before(bins_day)
             binning = lgb.Dataset(
                 self._matrix(0, count, names),
