@@ -106,5 +106,16 @@ def test_days_after_the_archive_get_lines_predictions_and_grades(
             "SELECT system_id, count(*) FROM nba_predictions.prediction_accuracy"
             " WHERE line IS NOT NULL AND actual_points IS NOT NULL GROUP BY 1"
         ).fetchall()
-    assert {system for system, _ in graded} >= {"moving_average_v1", "ensemble_v1"}
+        # The feature store of those days is feature set v2, with the late days' lines in it.
+        features = con.execute(
+            "SELECT feature_set_version, count(points_line) FROM nba_precompute.ml_feature_store"
+            " GROUP BY 1"
+        ).fetchall()
+    assert [version for version, _ in features] == ["v2"] and features[0][1] > 100
+    assert {system for system, _ in graded} >= {
+        "moving_average_v1",
+        "ensemble_v1",
+        "market_blend_v1",
+        "market_residual_v1",
+    }
     assert all(n > 100 for _, n in graded), graded

@@ -191,7 +191,8 @@ def _past_base(warehouse: WarehouseResource, start: dt.date, end: dt.date) -> pl
 def _recorded(
     warehouse: WarehouseResource, system_id: str, start: dt.date, end: dt.date
 ) -> pl.DataFrame:
-    """``game_date, player_id, <system_id>``: one system's recorded predictions of the days."""
+    """``game_date, player_id, ensemble``: one system's recorded predictions of the days, in
+    the column the market systems read them from."""
     past = warehouse.get().read(
         predictions.player_prop_predictions,
         start,
