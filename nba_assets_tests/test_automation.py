@@ -19,6 +19,7 @@ from nba_assets.defs import automation
 from nba_assets.defs.build import build_definitions
 from nba_assets.defs.operations import freshness, jobs, pools
 from nba_assets.defs.operations.days import EASTERN, SCHEDULE_KEY, at
+from nba_assets.defs.operations.health import HEALTH_KEY
 from nba_assets.defs.table_asset import asset_key
 from nba_assets.partitions import game_date_partitions
 from nba_assets.pipeline import raw_frames
@@ -179,11 +180,15 @@ def _stand_in(key: dg.AssetKey) -> dg.AssetsDefinition:
 
 
 def _grading_freshness(
-    instance: dg.DagsterInstance, warehouse: WarehouseResource, at_time: dt.datetime
+    instance: dg.DagsterInstance,
+    warehouse: WarehouseResource,
+    at_time: dt.datetime,
+    deadline: freshness.Deadline = GRADING,
 ) -> list[dg.AssetCheckEvaluation]:
-    check = freshness.freshness_check(GRADING, clock=lambda: at_time)
+    """The check of ``deadline`` (grading's by default), run on its own at ``at_time``."""
+    check = freshness.freshness_check(deadline, clock=lambda: at_time)
     defs = dg.Definitions(
-        assets=[_stand_in(GRADING_KEY)],
+        assets=[_stand_in(deadline.key)],
         asset_checks=[check],
         jobs=[dg.define_asset_job("freshness", selection=dg.AssetSelection.checks(check))],
         resources={"warehouse": warehouse},
@@ -266,6 +271,25 @@ def test_an_off_day_expects_no_grading(instance, warehouse) -> None:
     assert evaluation.description == "no games on 2025-11-27: nothing expected"
 
 
+def test_lines_written_without_rows_are_not_fresh_on_a_game_day(instance, warehouse) -> None:
+    lines = next(d for d in freshness.DEADLINES if d.check_name == "todays_lines_by_1200")
+    today = dt.datetime.now(EASTERN).date()
+    games = raw_frames(dt.date(2025, 11, 2), dt.date(2025, 11, 2))["nbac_schedule"]
+    write_schedule(instance, warehouse, games.with_columns(game_date=pl.lit(today)), today)
+    warehouse.get().replace_partitions(
+        raw.odds_player_props, raw.odds_player_props.empty(), today, today
+    )
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(asset_key=lines.key, partition=today.isoformat())
+    )
+    (evaluation,) = _grading_freshness(instance, warehouse, at(today, dt.time(12, 30)), lines)
+    assert not evaluation.passed
+    assert evaluation.description == (
+        f"partition {today} was written with no rows"
+        f" ({games.height} games on {today}, {games.height} final)"
+    )
+
+
 def test_each_check_is_due_at_its_eastern_deadline(tmp_path: Path) -> None:
     defs = build_definitions(Settings(home=tmp_path))
     graph = defs.resolve_asset_graph()
@@ -281,24 +305,38 @@ def test_each_check_is_due_at_its_eastern_deadline(tmp_path: Path) -> None:
         ("nba_raw/nbac_player_boxscores", "yesterdays_box_scores_by_0400"),
         ("nba_predictions/prediction_accuracy", "yesterdays_grading_by_0600"),
     }
-    # Declarative automation runs each check at its deadline (and hourly after), once a tick.
+    # Declarative automation runs each check at its deadline (and hourly after), once a tick,
+    # and pipeline health after the morning window, for the day's own partition only.
     (tmp_path / "dagster").mkdir()
     with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as inst:
-        before = dg.evaluate_automation_conditions(
-            defs=defs, instance=inst, evaluation_time=at(dt.date(2025, 11, 3), dt.time(5, 59))
-        )
-        after = dg.evaluate_automation_conditions(
-            defs=defs,
-            instance=inst,
-            evaluation_time=at(dt.date(2025, 11, 3), dt.time(6, 1)),
-            cursor=before.cursor,
-        )
-    requested = {
-        r.key.name
-        for r in after.results
-        if isinstance(r.key, dg.AssetCheckKey) and r.true_subset.size
-    }
-    assert requested == {"yesterdays_grading_by_0600"}
+        grading = _newly_requested(defs, inst, dt.time(5, 59), dt.time(6, 1))
+        health = _newly_requested(defs, inst, dt.time(7, 44), dt.time(7, 46))
+    assert grading == {(GRADING_KEY.to_user_string(), "yesterdays_grading_by_0600")}
+    assert health == {(HEALTH_KEY.to_user_string(), "2025-11-03")}
+
+
+def _newly_requested(
+    defs: dg.Definitions, instance: dg.DagsterInstance, before: dt.time, after: dt.time
+) -> set[tuple[str, str | None]]:
+    """What declarative automation requests on 2025-11-03 between ``before`` and ``after`` ET:
+    (asset, check name) for checks, (asset, partition) for assets."""
+    day = dt.date(2025, 11, 3)
+    first = dg.evaluate_automation_conditions(
+        defs=defs, instance=instance, evaluation_time=at(day, before)
+    )
+    second = dg.evaluate_automation_conditions(
+        defs=defs, instance=instance, evaluation_time=at(day, after), cursor=first.cursor
+    )
+    out: set[tuple[str, str | None]] = set()
+    for result in second.results:
+        if not result.true_subset.size:
+            continue
+        if isinstance(result.key, dg.AssetCheckKey):
+            out.add((result.key.asset_key.to_user_string(), result.key.name))
+        else:
+            for entity in result.true_subset.expensively_compute_asset_partitions():
+                out.add((result.key.to_user_string(), entity.partition_key))
+    return out
 
 
 # --- pools and retries ----------------------------------------------------------------------
@@ -316,7 +354,10 @@ def test_sources_and_warehouse_loads_have_pools(tmp_path: Path) -> None:
                 key.to_python_identifier()
             ).definition.pool
     unpooled = sorted(k for k, p in pool_of.items() if p is None)
-    assert unpooled == ["ops/pipeline_health"], "a scrape or table asset without a pool"
+    assert unpooled == ["ops/pipeline_health"], (
+        "a scrape or table asset without a pool: name its endpoint's source API in"
+        " SOURCE_POOL_OF_ENDPOINT (nba_assets/defs/operations/pools.py)"
+    )
     assert pool_of["landing/scoreboardv2"] == pools.NBA_STATS_POOL
     assert pool_of["landing/event_odds"] == pools.ODDS_API_POOL
     assert pool_of["nba_raw/odds_player_props"] == pools.WAREHOUSE_POOL

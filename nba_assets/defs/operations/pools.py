@@ -45,7 +45,8 @@ def with_pool(assets_def: dg.AssetsDefinition, pool: str) -> dg.AssetsDefinition
     The phase packages' decorators do not name pools; the code location assigns them here, in
     one place. Dagster has no public way to change an op's pool once defined, so the op is made
     again with every property but the pool unchanged (``OpDefinition.with_replaced_properties``
-    does the same, without the pool).
+    does the same, without the pool). An asset's code version lives on its spec, which the
+    asset keeps.
     """
     op = assets_def.op
     if op.pool == pool:
@@ -59,7 +60,6 @@ def with_pool(assets_def: dg.AssetsDefinition, pool: str) -> dg.AssetsDefinition
         description=op.description,
         tags=op.tags,
         required_resource_keys=op.required_resource_keys,
-        code_version=op.version,  # the code_version given to the decorator
         retry_policy=op.retry_policy,
         pool=pool,
     )
