@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nba_assets.landing.resource import LandingResource
 from nba_assets.reports.store import ReportsResource
 from nba_assets.settings import Settings
 from nba_assets.warehouse.resource import WarehouseResource
 
+if TYPE_CHECKING:
+    from nba_assets.warehouse.base import Warehouse
 
-def build_resources(settings: Settings) -> dict[str, object]:
-    """Every resource the definitions need, for the deployment ``settings`` describe."""
-    from nba_assets.models.io_manager import PointsModelIOManager
-    from nba_assets.models.resource import ModelsResource
-    from nba_assets.sources.resource import SourcesResource
-    from nba_assets.warehouse.io_manager import WarehouseIOManager
 
+def warehouse_resource(settings: Settings) -> WarehouseResource:
+    """The deployment's warehouse resource: DuckDB locally, BigQuery in production."""
     prod = settings.deployment == "prod"
-    warehouse = WarehouseResource(
+    return WarehouseResource(
         backend="bigquery" if prod else "duckdb",
         duckdb_path=str(settings.warehouse_path),
         prefix=settings.dataset_prefix,
@@ -27,6 +27,22 @@ def build_resources(settings: Settings) -> dict[str, object]:
         replay_table_expiration_days=settings.replay_table_expiration_days,
         lock_timeout_seconds=settings.warehouse_lock_timeout_seconds,
     )
+
+
+def warehouse_for(settings: Settings) -> Warehouse:
+    """The deployment's warehouse, for code outside a run (the CLI's reads, the run guards)."""
+    return warehouse_resource(settings).get()
+
+
+def build_resources(settings: Settings) -> dict[str, object]:
+    """Every resource the definitions need, for the deployment ``settings`` describe."""
+    from nba_assets.models.io_manager import PointsModelIOManager
+    from nba_assets.models.resource import ModelsResource
+    from nba_assets.sources.resource import SourcesResource
+    from nba_assets.warehouse.io_manager import WarehouseIOManager
+
+    prod = settings.deployment == "prod"
+    warehouse = warehouse_resource(settings)
     # Production lands in GCS; without a bucket (a replay against emulators, say) it lands in
     # the local folder, as the default deployment does.
     landing = LandingResource(

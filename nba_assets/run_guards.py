@@ -24,18 +24,21 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import polars as pl
 import psutil
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
-from nba_assets.settings import Settings, get_settings
+from nba_assets.partitions import RANGE_END_TAG, RANGE_START_TAG
+from nba_assets.resources import warehouse_for
+from nba_assets.settings import Settings
 from nba_assets.tables import all_tables, precompute, predictions
+
+if TYPE_CHECKING:
+    from nba_assets.warehouse.base import Warehouse
 
 PID_TAG = "nba_assets/pid"
 HOST_TAG = "nba_assets/host"
@@ -76,12 +79,12 @@ def target_of(settings: Settings) -> str:
     return f"{where}#{settings.dataset_prefix}"
 
 
-def run_tags(settings: Settings | None = None) -> dict[str, str]:
+def run_tags(settings: Settings) -> dict[str, str]:
     """The tags every CLI run carries: its process and its warehouse target."""
     return {
         PID_TAG: str(os.getpid()),
         HOST_TAG: socket.gethostname(),
-        TARGET_TAG: target_of(settings or get_settings()),
+        TARGET_TAG: target_of(settings),
     }
 
 
@@ -105,8 +108,8 @@ class _Run:
         return cls(
             run_id=run.run_id,
             status=run.status,
-            first_day=_day(tags.get(ASSET_PARTITION_RANGE_START_TAG)),
-            last_day=_day(tags.get(ASSET_PARTITION_RANGE_END_TAG)),
+            first_day=_day(tags.get(RANGE_START_TAG)),
+            last_day=_day(tags.get(RANGE_END_TAG)),
             tags=tags,
             created=record.create_timestamp.timestamp(),
             started=record.start_time,
@@ -251,25 +254,34 @@ class RangeGuard:
 
     instance: dg.DagsterInstance
     start: dt.date
+    settings: Settings
     command: str
     data: Path | None = None
     wait_seconds: float = WAIT_SECONDS
-    target: str = ""
     began: float = field(default_factory=time.time)
     written: tuple[dt.date, dt.date] | None = None
     fingerprint: str | None = None
+
+    @property
+    def target(self) -> str:
+        return target_of(self.settings)
+
+    @cached_property
+    def warehouse(self) -> Warehouse:
+        return warehouse_for(self.settings)
 
     @classmethod
     def begin(
         cls,
         instance: dg.DagsterInstance,
         start: dt.date,
+        settings: Settings,
         command: str = "replay",
         data: Path | None = None,
         wait_seconds: float = WAIT_SECONDS,
     ) -> RangeGuard:
         """Mark ghost runs, then wait for live runs writing the days before ``start``."""
-        guard = cls(instance, start, command, data, wait_seconds, target_of(get_settings()))
+        guard = cls(instance, start, settings, command, data, wait_seconds)
         mark_ghosts(instance, command)
         lookback = start - FEATURE_LOOKBACK
         _wait_for(
@@ -289,13 +301,15 @@ class RangeGuard:
         found afterwards was written at the same time as ours and counts as computed without it.
         """
         self.written = (first, last)
-        later = _days_after(last)
+        later = _days_after(self.warehouse, last)
         live_later = [
             r
             for r in _records(self.instance, _LIVE)
             if not r.mine and r.writes(self.target) and any(d > first for d in r.each_day())
         ]
-        self.fingerprint = _fingerprint(first, last) if later or live_later else None
+        self.fingerprint = (
+            _fingerprint(self.warehouse, first, last) if later or live_later else None
+        )
 
     def settle(self, rerun: Callable[[dt.date, dt.date, bool], bool]) -> bool:
         """After this command's runs: re-run (or name) the later days computed without them.
@@ -320,7 +334,9 @@ class RangeGuard:
             self.command,
             self.wait_seconds,
         )
-        if self.fingerprint is not None and self.fingerprint == _fingerprint(first, last):
+        if self.fingerprint is not None and self.fingerprint == _fingerprint(
+            self.warehouse, first, last
+        ):
             return True  # what later days read of first..last did not change
         stale = self._stale_days(first, last, written_at)
         if not stale:
@@ -331,7 +347,9 @@ class RangeGuard:
         if (hi - lo).days + 1 > RERUN_MAX_DAYS:
             print(f"{said}; re-run: {command}", flush=True)
             return True
-        history_only = predictions.player_prop_predictions.name not in _tables_holding(lo, hi)
+        history_only = predictions.player_prop_predictions.name not in _tables_holding(
+            self.warehouse, lo, hi
+        )
         print(f"{said}; re-running them ({command})", flush=True)
         return rerun(lo, hi, history_only)
 
@@ -351,7 +369,7 @@ class RangeGuard:
             if r.created >= written_at and r.status in (*_LIVE, dg.DagsterRunStatus.SUCCESS)
             for d in r.each_day()
         }
-        stale = {d for d in _days_after(last) if d not in current}
+        stale = {d for d in _days_after(self.warehouse, last) if d not in current}
         # A run at the same time as ours that starts after our first day may have missed our
         # days before its own, even those inside our range.
         for r in others:
@@ -362,7 +380,7 @@ class RangeGuard:
 
     def _command(self, first: dt.date, last: dt.date) -> str:
         words = ["nba-assets", "replay", "--start", str(first), "--end", str(last)]
-        prefix = get_settings().dataset_prefix
+        prefix = self.settings.dataset_prefix
         if prefix:
             words += ["--prefix", prefix]
         if self.data is not None:
@@ -370,15 +388,8 @@ class RangeGuard:
         return " ".join(words)
 
 
-def _warehouse():
-    from nba_assets.resources import build_resources
-
-    return build_resources(get_settings())["warehouse"].get()  # type: ignore[attr-defined]
-
-
-def _days_after(day: dt.date) -> set[dt.date]:
+def _days_after(warehouse: Warehouse, day: dt.date) -> set[dt.date]:
     """The days after ``day`` that the warehouse holds in a history-dependent table."""
-    warehouse = _warehouse()
     days: set[dt.date] = set()
     for spec in _HISTORY_DEPENDENT:
         df = warehouse.read(spec, day + dt.timedelta(days=1), None, [spec.partition_column])
@@ -386,9 +397,8 @@ def _days_after(day: dt.date) -> set[dt.date]:
     return days
 
 
-def _tables_holding(first: dt.date, last: dt.date) -> set[str]:
+def _tables_holding(warehouse: Warehouse, first: dt.date, last: dt.date) -> set[str]:
     """The names of the history-dependent tables with rows in ``first..last``."""
-    warehouse = _warehouse()
     return {
         spec.name
         for spec in _HISTORY_DEPENDENT
@@ -396,10 +406,9 @@ def _tables_holding(first: dt.date, last: dt.date) -> set[str]:
     }
 
 
-def _fingerprint(first: dt.date, last: dt.date) -> str:
+def _fingerprint(warehouse: Warehouse, first: dt.date, last: dt.date) -> str:
     """A content hash of every table's rows of ``first..last`` (order-independent)."""
     digest = hashlib.sha256()
-    warehouse = _warehouse()
     for spec in all_tables():
         df = warehouse.read(spec, first, last)
         digest.update(spec.qualified_name().encode())

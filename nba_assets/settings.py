@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -136,3 +137,9 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read from the environment on first use."""
     return Settings()
+
+
+def settings_with(values: Mapping[str, str]) -> Settings:
+    """The settings from the environment with ``values`` over them: one command's run values
+    (settings by field name, as text), validated as the environment's are."""
+    return Settings(**cast(dict[str, Any], values)) if values else get_settings()

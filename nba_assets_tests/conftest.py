@@ -76,8 +76,9 @@ def gcs_client(gcs_emulator: str) -> storage.Client:
 
 
 # --- Process state ---------------------------------------------------------------------------
-# Tests call the CLI in-process, and the CLI exports settings to the environment (for the step
-# processes it starts); each test gets the environment and settings it started with back.
+# Tests point the settings at their own NBA_HOME (and emulators) through the environment; each
+# test gets the environment and settings it started with back. (The CLI itself writes only
+# Dagster's process switches there, see nba_assets.dagster_instance.RUN_ENV.)
 @pytest.fixture(autouse=True)
 def _restore_environment() -> Iterator[None]:
     from nba_assets.settings import get_settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -108,31 +108,33 @@ def first_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def load_settings(prefix: str | None = None) -> Settings:
-    """The settings, with ``--prefix`` applied first.
+RunValues = Mapping[str, str]
+"""Settings one command gives its runs (``--prefix``, ``--executor``, the replay server's URLs),
+by field name, over what the environment says. Step processes get them as arguments of the job
+they rebuild (``defs.build.replay_job``), so nothing is written to the environment."""
+
+
+def run_values(prefix: str | None = None, executor: str | None = None) -> dict[str, str]:
+    """The run values a command's arguments give."""
+    values = {"dataset_prefix": prefix, "executor": executor}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def load_settings(values: RunValues | None = None) -> Settings:
+    """The settings from the environment with a command's run ``values`` applied.
 
     Raises:
         UsageError: for a setting the environment gives that does not validate.
     """
     from pydantic import ValidationError
 
-    from nba_assets.settings import get_settings
+    from nba_assets.settings import settings_with
 
-    if prefix is not None:
-        set_env(NBA_DATASET_PREFIX=prefix)
     try:
-        return get_settings()
+        return settings_with(values or {})
     except ValidationError as error:
         problems = "; ".join(
             f"NBA_{'_'.join(map(str, e['loc'])).upper()}: {e['msg'].removeprefix('Value error, ')}"
             for e in error.errors()
         )
         raise UsageError(f"bad setting {problems}") from None
-
-
-def set_env(**values: str) -> None:
-    """Settings are read from the environment; child step processes inherit it."""
-    from nba_assets.settings import get_settings
-
-    os.environ.update(values)
-    get_settings.cache_clear()

@@ -21,15 +21,17 @@ from nba_assets.cli.args import (
     parse_moment,
     parse_port,
     parse_prefix,
+    run_values,
 )
 from nba_assets.cli.runs import (
+    dagster_home,
     dagster_instance,
     history_gap,
     replay_sources,
     run_range,
     target,
-    warehouse_for,
 )
+from nba_assets.resources import warehouse_for
 
 DESCRIPTION = "replay history, run the demo, serve the replay sources, report the grading"
 
@@ -50,7 +52,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from nba_assets.run_guards import RangeGuard
 
     check_range(args.start, args.end)
-    settings = load_settings(args.prefix)
+    values = run_values(prefix=args.prefix, executor=args.executor)
+    settings = load_settings(values)
     if settings.deployment == "prod" and not settings.dataset_prefix and not args.force_prod:
         print(
             "refusing to replay into the production datasets: pass --prefix test_"
@@ -59,17 +62,18 @@ def cmd_replay(args: argparse.Namespace) -> int:
         )
         return 2
     began = time.monotonic()
-    with replay_sources(args.data, args.faults) as url:
+    with replay_sources(args.data, args.faults) as (url, sources):
+        values = {**values, **sources}
         print(f"replay {args.start}..{args.end} from {url} into {target(settings)}")
-        guard = RangeGuard.begin(dagster_instance(), args.start, data=args.data)
-        gap = history_gap(args.start)
+        guard = RangeGuard.begin(dagster_instance(settings), args.start, settings, data=args.data)
+        gap = history_gap(settings, args.start)
         guard.watch(gap[0] if gap else args.start, args.end)
         if gap is not None:
             print(f"history {gap[0]}..{gap[1]} first (through features), so features are current")
-            if not run_range(*gap, args.executor, history_only=True):
+            if not run_range(values, *gap, history_only=True):
                 return 1
-        ok = run_range(args.start, args.end, args.executor)
-        ok = ok and guard.settle(lambda s, e, h: run_range(s, e, args.executor, history_only=h))
+        ok = run_range(values, args.start, args.end)
+        ok = ok and guard.settle(lambda s, e, h: run_range(values, s, e, history_only=h))
     print(f"took {time.monotonic() - began:.1f}s")
     return 0 if ok else 1
 
@@ -81,7 +85,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if args.end < args.start:
         raise UsageError(f"--end {args.end} is before --start {args.start}")
-    settings = load_settings(args.prefix)
+    settings = load_settings(run_values(prefix=args.prefix))
     averages_columns = ["game_date", "player_id", "points_avg_season", "points_avg_prev_season"]
     # A report never writes: without a warehouse file it is the empty report, and says so,
     # rather than letting the backend create a file to read nothing from.
@@ -143,27 +147,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = load_settings()
     began = time.monotonic()
     start, end = parse_date(DEMO_START), parse_date(DEMO_END)
-    with replay_sources(None, None) as url:
+    with replay_sources(None, None) as (url, values):
         print(f"demo: replay server {url}; warehouse {settings.warehouse_path}")
-        guard = RangeGuard.begin(dagster_instance(), start, command="demo")
-        gap = history_gap(start, full_history_from=parse_date(DEMO_HISTORY_START))
+        guard = RangeGuard.begin(dagster_instance(settings), start, settings, command="demo")
+        gap = history_gap(settings, start, full_history_from=parse_date(DEMO_HISTORY_START))
         guard.watch(gap[0] if gap else start, end)
         if gap is not None:
             print(f"1/2 history {gap[0]}..{gap[1]} (through features)")
-            if not run_range(*gap, history_only=True):
+            if not run_range(values, *gap, history_only=True):
                 return 1
         else:
             print("1/2 history: already in the warehouse")
         print(f"2/2 every phase {start}..{end}")
-        if not run_range(start, end) or not guard.settle(
-            lambda s, e, h: run_range(s, e, history_only=h)
+        if not run_range(values, start, end) or not guard.settle(
+            lambda s, e, h: run_range(values, s, e, history_only=h)
         ):
             return 1
     print(f"demo took {time.monotonic() - began:.0f}s\n")
     cmd_report(argparse.Namespace(start=start, end=end, prefix=None, json=False, charts=True))
     print(
         "\nOpen the UI: `make ui` (or `.venv/bin/nba-assets ui`), then http://127.0.0.1:3000"
-        f" (DAGSTER_HOME={settings.dagster_home}): the runs, the asset graph, checks and charts."
+        f" (DAGSTER_HOME={dagster_home(settings)}): the runs, the asset graph, checks and charts."
     )
     return 0
 
@@ -174,16 +178,24 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from nba_assets.run_guards import mark_ghosts
     from nba_assets.settings import REPO_ROOT
 
-    mark_ghosts(dagster_instance(), "ui")
-    with replay_sources(args.data, None) as url:
+    settings = load_settings()
+    mark_ghosts(dagster_instance(settings), "ui")
+    with replay_sources(args.data, None) as (url, sources):
         print(f"replay server {url}; Dagster UI on http://127.0.0.1:{args.port}")
         # `dg dev` loads the project as pyproject's [tool.dg] describes it: the same code
-        # location, named as in workspace.yaml, that `dg check defs` validates in CI.
+        # location, named as in workspace.yaml, that `dg check defs` validates in CI. Its code
+        # server reads settings from its environment: the replay sources are set there.
         venv = Path(sys.executable).parent.parent
+        env = {
+            **os.environ,
+            **{f"NBA_{name.upper()}": value for name, value in sources.items()},
+            "DAGSTER_HOME": str(dagster_home(settings)),
+            "VIRTUAL_ENV": str(venv),
+        }
         return subprocess.call(
             [str(venv / "bin" / "dg"), "dev", "-p", str(args.port), "-h", "127.0.0.1"],
             cwd=REPO_ROOT,
-            env={**os.environ, "VIRTUAL_ENV": str(venv)},
+            env=env,
         )
 
 
@@ -208,10 +220,9 @@ def cmd_replay_server(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from nba_assets.settings import get_settings
     from nba_assets.warehouse import sql
 
-    settings = get_settings()
+    settings = load_settings()
     if settings.deployment != "local":
         print(
             "nba-assets sql reads the embedded DuckDB warehouse; in prod, query BigQuery",

@@ -12,12 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nba_assets.cli.args import UsageError, first_line, set_env
+from nba_assets.cli.args import RunValues, UsageError, first_line, load_settings
 from nba_assets.defs.automation import root_cause
+from nba_assets.resources import warehouse_for
 
 if TYPE_CHECKING:
+    import dagster as dg
+
     from nba_assets.settings import Settings
-    from nba_assets.warehouse.base import Warehouse
 
 REPLAY_API_KEY = "replay"
 
@@ -28,36 +30,34 @@ REPLAY_TAG = "nba_assets/replay"
 HISTORY_LOOKBACK = dt.timedelta(days=200)
 
 
-# Dagster's tags for the partition range of a single-run backfill.
-PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+def dagster_home(settings: Settings) -> Path:
+    """The Dagster instance's folder: DAGSTER_HOME when set, else ``$NBA_HOME/dagster`` (with
+    the local instance's dagster.yaml written there the first time)."""
+    from nba_assets.dagster_instance import ensure_local_instance_yaml
+
+    if os.environ.get("DAGSTER_HOME"):
+        return Path(os.environ["DAGSTER_HOME"])
+    ensure_local_instance_yaml(settings.dagster_home)
+    return settings.dagster_home
 
 
-PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
-
-
-def dagster_instance():
-    """The local Dagster instance (``$NBA_HOME/dagster`` unless DAGSTER_HOME says otherwise).
-
-    Also sets the environment our runs need (batched event writes, planned events per range),
-    which ``dagster dev`` and every run and step process it starts inherit.
-    """
+def dagster_instance(settings: Settings | None = None) -> dg.DagsterInstance:
+    """The Dagster instance the CLI's runs are recorded in (see ``dagster_home``)."""
     import dagster as dg
 
-    from nba_assets.dagster_instance import RUN_ENV, ensure_local_instance_yaml
-    from nba_assets.settings import get_settings
+    from nba_assets.dagster_instance import RUN_ENV
 
+    # Dagster reads these switches (batched event writes, planned events per range) from the
+    # process environment, and step processes inherit them.
     for name, value in RUN_ENV.items():
         os.environ.setdefault(name, value)
-    if not os.environ.get("DAGSTER_HOME"):
-        home = get_settings().dagster_home
-        ensure_local_instance_yaml(home)
-        os.environ["DAGSTER_HOME"] = str(home)
-    return dg.DagsterInstance.get()
+    return dg.DagsterInstance.from_config(str(dagster_home(settings or load_settings())))
 
 
 @contextmanager
-def replay_sources(data: Path | None, faults: str | None) -> Iterator[str]:
-    """Start the replay server and point the scrapers at it; yields its base URL."""
+def replay_sources(data: Path | None, faults: str | None) -> Iterator[tuple[str, RunValues]]:
+    """Start the replay server; yields its base URL and the run values that point the
+    scrapers at it (the replay API key too, unless the environment gives one)."""
     import polars as pl
 
     from nba_assets.replay.faults import FaultSpec
@@ -70,13 +70,13 @@ def replay_sources(data: Path | None, faults: str | None) -> Iterator[str]:
         raise UsageError(f"{where} is not usable replay data: {first_line(error)}") from None
     spec = FaultSpec.parse(faults) if faults else None
     with ReplayServer(archive, faults=spec) as server:
-        set_env(
-            NBA_NBA_STATS_BASE_URL=f"{server.base_url}/stats",
-            NBA_ODDS_BASE_URL=f"{server.base_url}/v4",
-        )
-        if not os.environ.get("NBA_ODDS_API_KEY"):
-            set_env(NBA_ODDS_API_KEY=REPLAY_API_KEY)
-        yield server.base_url
+        values = {
+            "nba_stats_base_url": f"{server.base_url}/stats",
+            "odds_base_url": f"{server.base_url}/v4",
+        }
+        if not load_settings().odds_api_key.get_secret_value():
+            values["odds_api_key"] = REPLAY_API_KEY
+        yield server.base_url, values
 
 
 class Progress(threading.Thread):
@@ -157,47 +157,40 @@ def print_cause(text: str) -> None:
         print(f"        {line}", flush=True)
 
 
-def run_range(
-    start: dt.date, end: dt.date, executor: str | None = None, history_only: bool = False
-) -> bool:
-    """Materialize every phase (or the history phases) over ``start..end`` as one Dagster run.
+def run_range(values: RunValues, start: dt.date, end: dt.date, history_only: bool = False) -> bool:
+    """Materialize every phase (or the history phases) over ``start..end`` as one Dagster run,
+    with the deployment's settings and this command's run ``values`` applied.
 
     Returns True when the run succeeded.
     """
     import dagster as dg
 
     from nba_assets import run_guards
-    from nba_assets.defs.build import replay_history_job, replay_job
-    from nba_assets.settings import get_settings
+    from nba_assets.defs.build import replay_job
+    from nba_assets.partitions import range_tags
 
-    if executor:
-        set_env(NBA_EXECUTOR=executor)
-    # One planned event per partition range instead of per partition and asset: planning a
-    # two-season run drops from minutes to seconds (the per-partition failure status is coarser).
-    os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "1")
-    instance = dagster_instance()
+    settings = load_settings(values)
+    instance = dagster_instance(settings)
     tag = uuid.uuid4().hex
     tags = {
-        PARTITION_RANGE_START_TAG: start.isoformat(),
-        PARTITION_RANGE_END_TAG: end.isoformat(),
+        **range_tags(start.isoformat(), end.isoformat()),
         REPLAY_TAG: tag,
-        **run_guards.run_tags(),
+        **run_guards.run_tags(settings),
     }
     progress = Progress(instance, tag)
     progress.start()
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     try:
-        if get_settings().executor == "multiprocess":
-            # Step processes rebuild the job from the environment, so it must be reconstructable.
-            job = replay_history_job if history_only else replay_job
-            result = dg.execute_job(
-                dg.reconstructable(job), instance=instance, tags=tags, run_config=quiet
+        if settings.executor == "multiprocess":
+            # Step processes rebuild the job from the same function and arguments.
+            job = dg.build_reconstructable_job(
+                "nba_assets.defs.build",
+                "replay_job",
+                reconstructable_kwargs={"values": dict(values), "history_only": history_only},
             )
+            result = dg.execute_job(job, instance=instance, tags=tags, run_config=quiet)
         else:
-            # Built afresh here: a reconstructable job is cached per process and would keep the
-            # replay server address of an earlier run.
-            job_def = replay_history_job() if history_only else replay_job()
-            result = job_def.execute_in_process(
+            result = replay_job(values, history_only).execute_in_process(
                 instance=instance, tags=tags, run_config=quiet, raise_on_error=False
             )
     finally:
@@ -207,7 +200,7 @@ def run_range(
 
 
 def history_gap(
-    start: dt.date, full_history_from: dt.date | None = None
+    settings: Settings, start: dt.date, full_history_from: dt.date | None = None
 ) -> tuple[dt.date, dt.date] | None:
     """Days between the warehouse's last game and ``start`` that a replay must fill first.
 
@@ -216,10 +209,9 @@ def history_gap(
     has no recent games at all, the history from ``full_history_from`` is the gap; without that
     date we say how to build the history rather than replay years unasked.
     """
-    from nba_assets.settings import get_settings
     from nba_assets.tables import analytics
 
-    warehouse = warehouse_for(get_settings())
+    warehouse = warehouse_for(settings)
     day_before = start - dt.timedelta(days=1)
     recent = warehouse.read(
         analytics.player_game_summary, start - HISTORY_LOOKBACK, day_before, ["game_date"]
@@ -237,16 +229,6 @@ def history_gap(
     latest = recent.get_column("game_date").max()
     assert isinstance(latest, dt.date)
     return (latest + dt.timedelta(days=1), day_before) if latest < day_before else None
-
-
-def warehouse_for(settings: Settings) -> Warehouse:
-    """The deployment's warehouse, from the one place that builds resources."""
-    from nba_assets.resources import build_resources
-    from nba_assets.warehouse.resource import WarehouseResource
-
-    resource = build_resources(settings)["warehouse"]
-    assert isinstance(resource, WarehouseResource), resource
-    return resource.get()
 
 
 def target(settings) -> str:

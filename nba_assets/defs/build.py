@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
@@ -10,7 +12,7 @@ from nba_assets.defs import table_asset
 from nba_assets.defs.operations import build_operations, pools
 from nba_assets.defs.table_asset import asset_key
 from nba_assets.resources import build_resources
-from nba_assets.settings import Settings, get_settings
+from nba_assets.settings import Settings, settings_with
 from nba_assets.tables import all_tables
 
 ALL_ASSETS_JOB = "nba_all_phases"
@@ -99,11 +101,15 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
 
 
-def replay_job() -> dg.JobDefinition:
-    """The all-phases job resolved from the current settings (a reconstructable entry point)."""
-    return build_definitions(get_settings()).resolve_job_def(ALL_ASSETS_JOB)
+def replay_job(values: Mapping[str, str], history_only: bool = False) -> dg.JobDefinition:
+    """The all-phases (or the history) job of a CLI run: the deployment's settings with the
+    run's own ``values`` (settings by field name: the replay server's URLs, the dataset prefix,
+    the executor) applied.
 
-
-def replay_history_job() -> dg.JobDefinition:
-    """The history job resolved from the current settings (a reconstructable entry point)."""
-    return build_definitions(get_settings()).resolve_job_def(HISTORY_JOB)
+    Step processes rebuild the job by calling this again with the same arguments (see
+    ``dg.build_reconstructable_job``), so run values never go through the environment.
+    """
+    settings = settings_with(values)
+    return build_definitions(settings).resolve_job_def(
+        HISTORY_JOB if history_only else ALL_ASSETS_JOB
+    )
