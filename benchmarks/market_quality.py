@@ -32,8 +32,9 @@ for path in (REPO, REPO / "benchmarks"):
 from model_quality import REPORT_END, REPORT_START, Tables, build_tables  # noqa: E402
 
 from nba_assets.lib import grading, market, predict, report  # noqa: E402
-from nba_assets.lib.lines import daily_points_lines  # noqa: E402
-from nba_assets.lib.predict import market_blend, systems  # noqa: E402
+from nba_assets.lib.lines import POINTS_MARKET, american_to_decimal, daily_points_lines  # noqa: E402
+from nba_assets.lib.predict import OVER, UNDER, market_blend, systems  # noqa: E402
+from nba_assets.replay.archive import load_archive  # noqa: E402
 
 
 def base_rows(tables: Tables, start: dt.date, end: dt.date) -> pl.DataFrame:
@@ -61,7 +62,9 @@ def base_rows(tables: Tables, start: dt.date, end: dt.date) -> pl.DataFrame:
     return predict.ensemble_v1(base, history)
 
 
-def availability_agreement(store: pl.DataFrame, start: dt.date, end: dt.date) -> dict:
+def availability_agreement(
+    store: pl.DataFrame, actuals: pl.DataFrame, start: dt.date, end: dt.date
+) -> dict:
     """Regular rotation players on days with listings: absent by the listing against absent by
     the last game (the proxy the models learn from in seasons without listings)."""
     days = store.filter(
@@ -74,7 +77,18 @@ def availability_agreement(store: pl.DataFrame, start: dt.date, end: dt.date) ->
     # The player's own flags: absent by his last game when he missed his team's last game.
     missed = days.get_column("days_rest") > days.get_column("_team_rest")
     both = (listed_out & missed).sum()
+    played_keys = actuals.filter(pl.col("minutes") > 0).select(
+        "game_date", "player_id", _played=pl.lit(True)
+    )
+    played = (
+        days.join(played_keys, on=["game_date", "player_id"], how="left")
+        .get_column("_played")
+        .fill_null(False)
+    )
     return {
+        "played_though_absent_by_listing": int((listed_out & played).sum()),
+        "played_though_absent_by_last_game": int((missed & played).sum()),
+        "out_though_listed_and_in_last_game": int((~listed_out & ~missed & ~played).sum()),
         "rotation_player_games": days.height,
         "absent_by_listing": int(listed_out.sum()),
         "absent_by_last_game": int(missed.sum()),
@@ -155,9 +169,119 @@ def measure(tables: Tables, base: pl.DataFrame, start: dt.date, end: dt.date) ->
         "ev_thresholds": thresholds.sort("game_date")
         .with_columns(pl.col("game_date").cast(str))
         .to_dicts(),
-        "availability": availability_agreement(_with_team_rest(tables.store), start, end),
+        "availability": availability_agreement(
+            _with_team_rest(tables.store), tables.actuals, start, end
+        ),
+        "threes_2024_25": threes_validation(tables, *THREES_SEASON),
         "seconds": round(time.perf_counter() - began, 1),
     }
+
+
+THREES_SEASON = (dt.date(2024, 10, 22), dt.date(2025, 4, 13))
+
+
+def threes_validation(tables: Tables, first: dt.date, last: dt.date) -> dict:
+    """The market systems' method on a market of an earlier season: the threes lines of
+    2024-25 (the only full season of real player lines before the reported days), with the
+    player's last-10 average of threes made standing in for the model. Walk-forward as on the
+    reported days; the first four weeks only feed the first fits."""
+    archive = load_archive()
+    made = (
+        archive.player_games.select(
+            game_date=pl.col("GAME_DATE").str.to_date(),
+            player_id=pl.col("PLAYER_ID").cast(pl.Int64),
+            minutes=pl.col("MIN").cast(pl.Float64),
+            pts=pl.col("FG3M").cast(pl.Float64),  # the stat graded, in the column grading reads
+        )
+        .drop_nulls("pts")
+        .sort("player_id", "game_date")
+        .with_columns(
+            form=pl.col("pts").rolling_mean(10, min_samples=3).over("player_id"),
+        )
+    )
+    form = made.select(
+        "player_id", pl.col("game_date").alias("_last"), pl.col("form").alias("ensemble")
+    ).drop_nulls("ensemble")
+    store = tables.store.filter(pl.col("game_date").is_between(first, last)).select(
+        "game_date", "player_id", "player_lookup", "minutes_change"
+    )
+    store = (
+        store.sort("game_date")
+        .join_asof(
+            form.sort("_last"),
+            left_on="game_date",
+            right_on="_last",
+            by="player_id",
+            strategy="backward",
+            allow_exact_matches=False,
+            check_sortedness=False,
+        )
+        .drop("_last")
+    )
+    props = tables.props.filter(
+        pl.col("market") == "player_threes", pl.col("game_date").is_between(first, last)
+    ).with_columns(market=pl.lit(POINTS_MARKET))  # the same median-across-books rule
+    lines = daily_points_lines(market.pre_game_props(props))
+    over = 1 / american_to_decimal(pl.col("over_price"))
+    under = 1 / american_to_decimal(pl.col("under_price"))
+    inputs = (
+        store.drop_nulls("ensemble")
+        .join(lines, on=["game_date", "player_lookup"])
+        .join(
+            made.filter(pl.col("minutes") > 0).select(
+                "game_date", "player_id", actual=pl.col("pts")
+            ),
+            on=["game_date", "player_id"],
+            how="left",
+        )
+        .with_columns(
+            points_over_prob=over / (over + under),
+            points_avg_last_10=pl.col("ensemble"),
+            points_from_related=pl.lit(None, pl.Float64),
+            pra_over_prob=pl.lit(None, pl.Float64),
+            teammates_absent_minutes_listed=pl.lit(None, pl.Float64),
+            teammates_absent_minutes_last_game=pl.lit(None, pl.Float64),
+        )
+        .select(market_blend.INPUT_COLUMNS)
+        .sort("game_date", "player_id")
+    )
+    served = market_blend.market_predictions(
+        inputs, first + dt.timedelta(days=market_blend.MARKET_PARAMS.window_days)
+    ).join(inputs, on=["game_date", "player_id"])
+    out: dict[str, object] = {"window": f"{served['game_date'].min()}..{last}"}
+    played = served.filter(pl.col("actual").is_not_null())
+    out["player_games"] = played.height
+    out["line_mae"] = round(float((played["line"] - played["actual"]).abs().mean()), 4)  # type: ignore[arg-type]
+    for system in market_blend.MARKET_SYSTEMS:
+        error = (played[system] - played["actual"]).abs().mean()
+        picks = played.filter(pl.col(f"{system}_recommendation").is_in([OVER, UNDER]))
+        side_over = pl.col(f"{system}_recommendation") == OVER
+        won = (
+            pl.when(side_over)
+            .then(pl.col("actual") > pl.col("line"))
+            .otherwise(pl.col("actual") < pl.col("line"))
+        )
+        price = pl.when(side_over).then(pl.col("over_price")).otherwise(pl.col("under_price"))
+        settled = picks.with_columns(
+            units=pl.when(pl.col("actual") == pl.col("line"))
+            .then(0.0)
+            .when(won)
+            .then(american_to_decimal(price) - 1)
+            .otherwise(-1.0),
+            hit=pl.when(pl.col("actual") != pl.col("line")).then(won),
+        )
+        hits = int(settled["hit"].sum())
+        decided = int(settled["hit"].is_not_null().sum())
+        units = settled["units"].to_list()
+        out[system] = {
+            "mae": round(float(error), 4),  # type: ignore[arg-type]
+            "picks": settled.height,
+            "hit_rate": round(hits / decided, 4) if decided else None,
+            "hit_rate_ci": report._interval(report.wilson_interval(hits, decided)),
+            "roi": round(sum(units) / len(units), 4) if units else None,
+            "roi_ci": report._interval(report.mean_interval(units)),
+        }
+    return out
 
 
 def _with_team_rest(store: pl.DataFrame) -> pl.DataFrame:
@@ -206,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     for key in ("days_losing_to_the_line", "availability", "market_blend_weight"):
         print(f"\n{key}: {json.dumps(result[key], default=str)}")
     print(f"\nev thresholds: {pl.DataFrame(result['ev_thresholds'])}")
+    print(f"\nthe same method on 2024-25 threes lines: {json.dumps(result['threes_2024_25'])}")
     print(f"\n{result['seconds']} s")
     return 0
 

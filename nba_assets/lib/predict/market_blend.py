@@ -15,12 +15,15 @@ learn, for each day D, on the graded player-games of the ``window_days`` before 
   standardised slope keeps it near the line on short windows.
 
 The probability of the over at the recorded price is a logistic (Platt) calibration of the
-system's own edge over the line, fitted on the window's out-of-sample edges (each day's
-prediction was made from the days before it). A side is picked when its expected value at its
-recorded price, ``p * decimal_price - 1``, clears the day's threshold. The threshold rule: of
-``ev_grid``, the one whose picks had the best return on the window (out-of-sample probabilities,
-at least ``min_picks`` settled picks); no pick that day when that return is not positive or no
-threshold has enough picks. Every fit sees only rows dated before the day it serves (asserted).
+system's own edge over the line and of the over probability the recorded prices imply, fitted
+on the window's out-of-sample edges (each day's prediction was made from the days before it).
+The prices matter: a calibration on the edge alone ignores what the price says, and picked
+long-priced sides that lost (2024-25 threes lines, ``benchmarks/market_quality.py``). A side
+is picked when its expected value at its recorded price, ``p * decimal_price - 1``, clears the
+day's threshold. The threshold rule: of ``ev_grid``, the one whose picks had the best return on
+the window (out-of-sample probabilities, at least ``min_picks`` settled picks); no pick that day
+when that return is not positive or no threshold has enough picks. Every fit sees only rows
+dated before the day it serves (asserted).
 """
 
 from __future__ import annotations
@@ -190,14 +193,26 @@ def _residual(rows: pl.DataFrame, coef: np.ndarray) -> np.ndarray:
     return coef[0] + x @ coef[1:]
 
 
-def _platt(edge: np.ndarray, over: np.ndarray) -> tuple[float, float]:
-    """``a, b`` of ``P(over) = expit(a + b * edge)`` by maximum likelihood."""
+def _calibration_inputs(rows: pl.DataFrame, system: str) -> np.ndarray:
+    """Per row: the system's edge over the line and the logit of the over probability the
+    recorded prices imply (de-vigged; 0 without prices)."""
+    over = 1 / american_to_decimal(pl.col("over_price"))
+    under = 1 / american_to_decimal(pl.col("under_price"))
+    return rows.select(
+        edge=pl.col(system) - pl.col("line"),
+        price_logit=_logit(over / (over + under)).fill_null(0.0),
+    ).to_numpy()
 
-    def loss(ab: np.ndarray) -> float:
-        s = ab[0] + ab[1] * edge
+
+def _platt(x: np.ndarray, over: np.ndarray) -> np.ndarray:
+    """``c`` of ``P(over) = expit(c0 + c1 * edge + c2 * price_logit)`` by maximum likelihood."""
+    design = np.column_stack([np.ones(len(x)), x])
+
+    def loss(c: np.ndarray) -> float:
+        s = design @ c
         return -float(np.sum(over * log_expit(s) + (1 - over) * log_expit(-s)))
 
-    return tuple(minimize(loss, np.zeros(2), method="BFGS").x)  # type: ignore[return-value]
+    return minimize(loss, np.zeros(design.shape[1]), method="BFGS").x
 
 
 def _best_side(rows: pl.DataFrame, p: str) -> pl.DataFrame:
@@ -321,12 +336,12 @@ def _calibrated(
     )
     p = pl.lit(None, pl.Float64)
     if decided.height >= params.min_rows:
-        a, b = _platt(
-            (decided.get_column(system) - decided.get_column("line")).to_numpy(),
+        c = _platt(
+            _calibration_inputs(decided, system),
             (decided.get_column("actual") > decided.get_column("line")).to_numpy().astype(float),
         )
-        edge = (rows.get_column(system) - rows.get_column("line")).to_numpy()
-        p = pl.Series(expit(a + b * edge)).cast(pl.Float64)
+        x = _calibration_inputs(rows, system)
+        p = pl.Series(expit(c[0] + x @ c[1:])).cast(pl.Float64)
     threshold = _threshold(graded.rename({p_col: "p_over"}), params) if p_col in graded else None
     out = _best_side(rows.with_columns(p.alias(p_col)), p_col)
     pick = pl.lit(threshold is not None) & (pl.col("ev") >= (threshold or 0.0))
