@@ -55,19 +55,16 @@ def _env(**values: str) -> Iterator[None]:
 
 def _trivial_seconds(assets, days: int, batching: bool, batch_size: int) -> float:
     import dagster as dg
-    from dagster._core.storage.tags import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
 
     from nba_assets.dagster_instance import (
         LEGACY_LOCAL_YAML,
         RUN_ENV,
         ensure_local_instance_yaml,
     )
+    from nba_assets.partitions import range_tags
 
     keys = assets[0].partitions_def.get_partition_keys()[:days]
-    tags = {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
+    tags = range_tags(keys[0], keys[-1])
     with (
         tempfile.TemporaryDirectory() as home,
         _env(**{**RUN_ENV, "DAGSTER_EVENT_BATCH_SIZE": str(batch_size)}),
