@@ -152,6 +152,18 @@ def test_post_game_runs_for_yesterday_unless_it_had_no_games(instance, warehouse
     assert after_off_day.skip_message == "no games on 2025-11-27: no box scores to fetch or grade"
 
 
+def test_a_lines_snapshot_reruns_features_and_predictions_only(tmp_path: Path) -> None:
+    defs = build_definitions(Settings(home=tmp_path))
+    job = defs.resolve_job_def(jobs.PREDICTIONS_JOB)
+    assert sorted(k.to_user_string() for k in job.asset_layer.executable_asset_keys) == [
+        "nba_analytics/upcoming_player_game_context",
+        "nba_precompute/ml_feature_store",
+        "nba_precompute/player_composite_factors",
+        "nba_precompute/player_daily_cache",
+        "nba_predictions/player_prop_predictions",
+    ]
+
+
 def test_the_schedules_are_on_eastern_time(tmp_path: Path) -> None:
     defs = build_definitions(Settings(home=tmp_path))
     found = {s.name: s for s in defs.get_repository_def().schedule_defs}

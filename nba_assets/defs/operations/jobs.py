@@ -40,6 +40,7 @@ BOX_SCORE_ASSETS = (
 )
 PROPS_KEY = asset_key(raw.odds_player_props)
 PREDICTIONS_KEY = asset_key(predictions.player_prop_predictions)
+MODEL_KEY = asset_key(predictions.points_model)
 
 # Run retries (the instance's run_retries, read by the daemon) re-launch a run whose worker died,
 # from the failed steps on; a failing step is retried inside its run with backoff instead, so a
@@ -64,8 +65,12 @@ def operations_jobs() -> dict[str, UnresolvedAssetJobDefinition]:
     """Every job the schedules and sensors launch, by name. They use the code location's
     executor (in-process on one machine)."""
     not_today = dg.AssetSelection.groups(GRADING_GROUP, OPERATIONS_GROUP)
+    # What a new snapshot changes: the expected players, their features and the predictions;
+    # not the day's model (trained on earlier days) nor its game summaries (none before games).
     todays_predictions = (
-        dg.AssetSelection.assets(PROPS_KEY).downstream(include_self=False) - not_today
+        dg.AssetSelection.assets(PROPS_KEY).downstream(include_self=False)
+        - not_today
+        - dg.AssetSelection.assets(MODEL_KEY, asset_key(analytics.player_game_summary))
     )
     return {
         job.name: job
