@@ -122,3 +122,15 @@ def test_threshold_rule_takes_the_best_earlier_return_with_enough_picks() -> Non
     losing = window.with_columns(actual=pl.lit(9.0))
     assert market_blend._threshold(losing, params) is None
     assert market_blend._threshold(window.head(50), params) is None
+
+
+def test_days_without_lines_give_an_empty_frame_of_the_output_schema(
+    tables: dict[str, pl.DataFrame],
+) -> None:
+    inputs = _inputs(tables).filter(pl.col("game_date") < START)  # no line before the season
+    assert inputs.is_empty()
+    served = market_blend.market_predictions(inputs, START)
+    assert served.is_empty() and served.schema == market_blend.OUTPUT_SCHEMA
+    store = tables["ml_feature_store"].with_columns(confidence=pl.lit(0.5))
+    lines = daily_points_lines(market.pre_game_props(tables["props"]))
+    assert systems.market_rows(store, served, lines).is_empty()

@@ -102,6 +102,24 @@ _FEATURE_INPUTS = tuple(
 )
 _GRID = np.linspace(0.0, 1.0, 21)
 
+OUTPUT_SCHEMA = pl.Schema(
+    {
+        "game_date": pl.Date(),
+        "player_id": pl.Int64(),
+        "market_blend_weight": pl.Float64(),
+        **{
+            f"{system}{suffix}": dtype
+            for system in MARKET_SYSTEMS
+            for suffix, dtype in (
+                ("", pl.Float64()),
+                ("_p_over", pl.Float64()),
+                ("_ev_threshold", pl.Float64()),
+                ("_recommendation", pl.String()),
+            )
+        },
+    }
+)
+
 
 def _logit(p: pl.Expr) -> pl.Expr:
     q = p.clip(0.02, 0.98)
@@ -312,15 +330,9 @@ def market_predictions(
             out = _calibrated(out, graded, system, params)
         done.append(out)
     if not done:
-        return pl.DataFrame(
-            schema={
-                "game_date": pl.Date,
-                "player_id": pl.Int64,
-                **{f"{s}{x}": pl.Float64 for s in MARKET_SYSTEMS for x in ("", "_p_over")},
-            }
-        )
+        return pl.DataFrame(schema=OUTPUT_SCHEMA)
     result = pl.concat(done, how="diagonal_relaxed").filter(pl.col("game_date") >= first_day)
-    return result.drop(*(c for c in INPUT_COLUMNS if c not in ("game_date", "player_id")))
+    return result.select(pl.col(c).cast(t) for c, t in OUTPUT_SCHEMA.items())
 
 
 def _calibrated(
