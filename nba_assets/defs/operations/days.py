@@ -67,7 +67,25 @@ class DaySchedule:
 
 def day_schedule(instance: dg.DagsterInstance, warehouse: Warehouse, day: dt.date) -> DaySchedule:
     """The day's games from ``nba_raw.nbac_schedule``; known when its partition was written."""
-    known = last_written(instance, SCHEDULE_KEY, day) is not None
-    games = warehouse.read(raw.nbac_schedule, day, day, columns=["game_id", "game_status"])
-    final = games.filter(pl.col("game_status") == FINAL_STATUS).height
-    return DaySchedule(day=day, known=known, games=games.height, final=final)
+    return schedules_of(instance, warehouse, day, day)[day]
+
+
+def schedules_of(
+    instance: dg.DagsterInstance, warehouse: Warehouse, start: dt.date, end: dt.date
+) -> dict[dt.date, DaySchedule]:
+    """``day_schedule`` of every day of ``start..end``, from one read of the table."""
+    games = warehouse.read(raw.nbac_schedule, start, end, columns=["game_date", "game_status"])
+    counts = {
+        row["game_date"]: row
+        for row in games.group_by("game_date")
+        .agg(games=pl.len(), final=(pl.col("game_status") == FINAL_STATUS).sum())
+        .iter_rows(named=True)
+    }
+    out = {}
+    day = start
+    while day <= end:
+        row = counts.get(day, {"games": 0, "final": 0})
+        known = last_written(instance, SCHEDULE_KEY, day) is not None
+        out[day] = DaySchedule(day=day, known=known, games=row["games"], final=row["final"])
+        day += dt.timedelta(days=1)
+    return out

@@ -6,7 +6,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.operations.days import at, day_schedule, eastern, last_written
+from nba_assets.defs.operations.days import DaySchedule, at, eastern, last_written, schedules_of
 from nba_assets.defs.operations.jobs import MORNING_JOB, OPERATIONS_GROUP
 from nba_assets.defs.table_asset import asset_key
 from nba_assets.defs.util import each_date, partition_dates
@@ -32,18 +32,17 @@ _DAY_BEFORE = dg.TimeWindowPartitionMapping(
 
 
 def last_night(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, day: dt.date
+    instance: dg.DagsterInstance, schedule: DaySchedule, day: dt.date
 ) -> tuple[bool, str]:
-    """(completed, what happened) for the night before ``day``: the day before's phases were
-    all written after that day ended, or it had no games."""
-    before = day - dt.timedelta(days=1)
-    schedule = day_schedule(context.instance, warehouse.get(), before)
+    """(completed, what happened) for the night before ``day``, whose ``schedule`` is given:
+    the day before's phases were all written after that day ended, or it had no games."""
+    before = schedule.day
     if schedule.known and not schedule.games:
         return True, f"no games on {before}"
     ended = at(day, dt.time(0))
     missing = []
     for phase, key in NIGHT_PHASES.items():
-        written = last_written(context.instance, key, before)
+        written = last_written(instance, key, before)
         if written is None or written < ended:
             missing.append(phase)
     if missing:
@@ -110,9 +109,10 @@ def pipeline_health(
     props = wh.read(
         raw.odds_player_props, start, end, columns=["game_date", "player_name", "player_id"]
     )
+    nights = schedules_of(context.instance, wh, start - dt.timedelta(days=1), end)
     rows: list[dict[str, Any]] = []
     for day in each_date(start, end):
-        night_ok, night = last_night(context, warehouse, day)
+        night_ok, night = last_night(context.instance, nights[day - dt.timedelta(days=1)], day)
         morning_ok, morning = morning_run(context.instance, day)
         day_preds = preds.filter(pl.col("game_date") == day)
         unmatched = (
