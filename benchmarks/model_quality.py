@@ -544,11 +544,14 @@ MAX_MAE_COST = 0.003  # what a cheaper choice may cost on the validation seasons
 
 
 def tune_curve(tables: Tables) -> None:
-    """Validation MAE against training time, weekly walk-forward over 2023-24 and 2024-25, by
+    """Validation MAE against training CPU time, walk-forward over 2023-24 and 2024-25, by
     cadence, training window and boosting rounds (one training per cadence and window up to
     the most rounds; fewer rounds are the first trees of the same models, timed by a callback).
     """
-    assert max(CURVE_ROUNDS) <= predict.LIGHTGBM_ROUNDS
+    windows = {days: name for name, days in CURVE_WINDOWS}
+    committed = (predict.RETRAIN_CADENCE, windows.get(predict.TRAINING_WINDOW_DAYS))
+    assert committed[0] in CURVE_CADENCES and committed[1] is not None
+    assert predict.LIGHTGBM_ROUNDS in CURVE_ROUNDS, "the committed constants are a curve point"
     played = _played(tables)
     points = []
     for cadence, (window, window_days) in itertools.product(CURVE_CADENCES, CURVE_WINDOWS):
@@ -557,6 +560,7 @@ def tune_curve(tables: Tables) -> None:
                 tables,
                 played.filter(pl.col("season") == season),
                 cadence,
+                rounds=max(CURVE_ROUNDS),
                 window_days=window_days,
                 curve=CURVE_ROUNDS,
             )
@@ -569,18 +573,14 @@ def tune_curve(tables: Tables) -> None:
             mae = _mae(preds[f"lightgbm_{k}"], preds["target"])
             points.append((cadence, window, k, models, seconds, mae))
         print(
-            f"  {cadence} {window}: {models} models, {sum(r.seconds for r in runs):.0f} s",
+            f"  {cadence} {window}: {models} models, {sum(r.seconds for r in runs):.0f} CPU s",
             flush=True,
         )
-    reference = next(
-        p
-        for p in points
-        if (p[0], p[1], p[2]) == (predict.RETRAIN_CADENCE, "all history", predict.LIGHTGBM_ROUNDS)
-    )
+    reference = next(p for p in points if p[:3] == (*committed, predict.LIGHTGBM_ROUNDS))
     print(
         f"validation MAE against training time, walk-forward {' + '.join(WALK_FORWARD_SEASONS)},"
-        f" {reference[5]:.4f} in {reference[4]:.0f} s at the committed constants"
-        f" ({predict.RETRAIN_CADENCE}, all history, {predict.LIGHTGBM_ROUNDS} rounds):"
+        f" {reference[5]:.4f} in {reference[4]:.0f} CPU s at the committed constants"
+        f" ({committed[0]}, {committed[1]}, {predict.LIGHTGBM_ROUNDS} rounds):"
     )
     print("| cadence | window | rounds | models | training CPU s | MAE | vs committed |")
     print("|---|---|---|---|---|---|---|")
@@ -593,7 +593,7 @@ def tune_curve(tables: Tables) -> None:
     cheapest = min(cheaper, key=lambda p: p[4])
     print(
         f"cheapest within {MAX_MAE_COST} MAE of the committed constants: {cheapest[0]},"
-        f" {cheapest[1]}, {cheapest[2]} rounds: MAE {cheapest[5]:.4f} in {cheapest[4]:.0f} s"
+        f" {cheapest[1]}, {cheapest[2]} rounds: MAE {cheapest[5]:.4f} in {cheapest[4]:.0f} CPU s"
         f" ({reference[4] / cheapest[4]:.1f}x cheaper)"
     )
 
