@@ -32,10 +32,28 @@ def last_written(
     instance: dg.DagsterInstance, key: dg.AssetKey, day: dt.date
 ) -> dt.datetime | None:
     """When ``key``'s partition ``day`` was last materialized (UTC), or None if never."""
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day.isoformat()]), limit=1
-    ).records
-    return dt.datetime.fromtimestamp(records[0].timestamp, dt.UTC) if records else None
+    return written_by_day(instance, key, day, day).get(day)
+
+
+def written_by_day(
+    instance: dg.DagsterInstance, key: dg.AssetKey, start: dt.date, end: dt.date
+) -> dict[dt.date, dt.datetime]:
+    """When each partition of ``start..end`` of ``key`` was last materialized (UTC); days never
+    written are absent. One query per page of records, not one per day."""
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    records_filter = dg.AssetRecordsFilter(
+        asset_key=key, asset_partitions=[d.isoformat() for d in days]
+    )
+    out: dict[dt.date, dt.datetime] = {}
+    cursor = None
+    while True:
+        page = instance.fetch_materializations(records_filter, limit=1000, cursor=cursor)
+        for record in page.records:  # newest first: the first seen per day is its last write
+            day = dt.date.fromisoformat(record.partition_key or "")
+            out.setdefault(day, dt.datetime.fromtimestamp(record.timestamp, dt.UTC))
+        if not page.has_more:
+            return out
+        cursor = page.cursor
 
 
 @dataclass(frozen=True)
@@ -81,11 +99,13 @@ def schedules_of(
         .agg(games=pl.len(), final=(pl.col("game_status") == FINAL_STATUS).sum())
         .iter_rows(named=True)
     }
+    written = written_by_day(instance, SCHEDULE_KEY, start, end)
     out = {}
     day = start
     while day <= end:
         row = counts.get(day, {"games": 0, "final": 0})
-        known = last_written(instance, SCHEDULE_KEY, day) is not None
-        out[day] = DaySchedule(day=day, known=known, games=row["games"], final=row["final"])
+        out[day] = DaySchedule(
+            day=day, known=day in written, games=row["games"], final=row["final"]
+        )
         day += dt.timedelta(days=1)
     return out

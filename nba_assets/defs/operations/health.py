@@ -6,7 +6,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.operations.days import DaySchedule, at, eastern, last_written, schedules_of
+from nba_assets.defs.operations.days import DaySchedule, at, eastern, schedules_of, written_by_day
 from nba_assets.defs.operations.jobs import MORNING_JOB, OPERATIONS_GROUP
 from nba_assets.defs.table_asset import asset_key
 from nba_assets.defs.util import each_date, partition_dates
@@ -19,6 +19,8 @@ HEALTH_KEY = dg.AssetKey(["ops", "pipeline_health"])
 MORNING_WINDOW = (dt.time(6, 0), dt.time(7, 30))
 # After the morning window, and again after the noon lines deadline.
 HEALTH_CRONS = ("45 7 * * *", "15 12 * * *")
+# Days the metadata's table shows: a ranged run repeats the metadata on every partition.
+TABLE_DAYS = 31
 # What last night's post-game runs write for the day before, in the order they run.
 NIGHT_PHASES = {
     "box scores": asset_key(raw.nbac_player_boxscores),
@@ -32,19 +34,20 @@ _DAY_BEFORE = dg.TimeWindowPartitionMapping(
 
 
 def last_night(
-    instance: dg.DagsterInstance, schedule: DaySchedule, day: dt.date
+    schedule: DaySchedule, written: dict[dg.AssetKey, dict[dt.date, dt.datetime]], day: dt.date
 ) -> tuple[bool, str]:
-    """(completed, what happened) for the night before ``day``, whose ``schedule`` is given:
-    the day before's phases were all written after that day ended, or it had no games."""
+    """(completed, what happened) for the night before ``day``, given that day's ``schedule``
+    and when each night phase's partitions were ``written``: the day before's phases were all
+    written after that day ended, or it had no games."""
     before = schedule.day
     if schedule.known and not schedule.games:
         return True, f"no games on {before}"
     ended = at(day, dt.time(0))
-    missing = []
-    for phase, key in NIGHT_PHASES.items():
-        written = last_written(instance, key, before)
-        if written is None or written < ended:
-            missing.append(phase)
+    missing = [
+        phase
+        for phase, key in NIGHT_PHASES.items()
+        if (when := written[key].get(before)) is None or when < ended
+    ]
     if missing:
         return False, f"{before}: not written after its games: {', '.join(missing)}"
     return True, f"{before}: {', '.join(NIGHT_PHASES)} written after its games"
@@ -54,14 +57,22 @@ def _eastern_from(timestamp: float | None) -> dt.datetime | None:
     return eastern(dt.datetime.fromtimestamp(timestamp, dt.UTC)) if timestamp else None
 
 
-def morning_run(instance: dg.DagsterInstance, day: dt.date) -> tuple[bool, str]:
-    """(inside its window, what happened) for the day's scheduled morning run."""
-    records = instance.get_run_records(
-        dg.RunsFilter(job_name=MORNING_JOB, tags={"dagster/partition": day.isoformat()})
-    )
-    if not records:
+def morning_runs(instance: dg.DagsterInstance) -> dict[str, dg.RunRecord]:
+    """The first scheduled morning run of each partition, by partition key."""
+    first: dict[str, dg.RunRecord] = {}
+    for record in instance.get_run_records(dg.RunsFilter(job_name=MORNING_JOB)):
+        partition = record.dagster_run.tags.get("dagster/partition")
+        if partition and (
+            partition not in first or record.create_timestamp < first[partition].create_timestamp
+        ):
+            first[partition] = record
+    return first
+
+
+def morning_run(record: dg.RunRecord | None, day: dt.date) -> tuple[bool, str]:
+    """(inside its window, what happened) for the day's scheduled morning run ``record``."""
+    if record is None:
         return False, f"no {MORNING_JOB} run for {day}"
-    record = min(records, key=lambda r: r.create_timestamp)
     opens, closes = (at(day, t) for t in MORNING_WINDOW)
     started = eastern(
         dt.datetime.fromtimestamp(record.start_time, dt.UTC)
@@ -109,11 +120,17 @@ def pipeline_health(
     props = wh.read(
         raw.odds_player_props, start, end, columns=["game_date", "player_name", "player_id"]
     )
-    nights = schedules_of(context.instance, wh, start - dt.timedelta(days=1), end)
+    first_night = start - dt.timedelta(days=1)
+    nights = schedules_of(context.instance, wh, first_night, end)
+    written = {
+        key: written_by_day(context.instance, key, first_night, end)
+        for key in NIGHT_PHASES.values()
+    }
+    mornings = morning_runs(context.instance)
     rows: list[dict[str, Any]] = []
     for day in each_date(start, end):
-        night_ok, night = last_night(context.instance, nights[day - dt.timedelta(days=1)], day)
-        morning_ok, morning = morning_run(context.instance, day)
+        night_ok, night = last_night(nights[day - dt.timedelta(days=1)], written, day)
+        morning_ok, morning = morning_run(mornings.get(day.isoformat()), day)
         day_preds = preds.filter(pl.col("game_date") == day)
         unmatched = (
             props.filter((pl.col("game_date") == day) & pl.col("player_id").is_null())
@@ -135,21 +152,22 @@ def pipeline_health(
             }
         )
     latest = rows[-1]
-    table = (
-        "| "
-        + " | ".join(latest)
-        + " |\n|"
-        + "---|" * len(latest)
-        + "\n"
-        + "\n".join("| " + " | ".join(str(v) for v in row.values()) + " |" for row in rows)
+    shown = rows[-TABLE_DAYS:]
+    table = f"| {' | '.join(latest)} |\n|{'---|' * len(latest)}\n" + "\n".join(
+        "| " + " | ".join(str(v) for v in row.values()) + " |" for row in shown
     )
     context.log.info(f"pipeline health of {latest['game_date']}: {latest}")
+    # A ranged run gives every partition the same metadata: the last day's figures, the range's
+    # counts, and a table of its last days.
     return dg.MaterializeResult(
         metadata={
             **{k: v for k, v in latest.items() if k != "game_date"},
             "line_share": round(latest["predictions_with_line"] / latest["predictions"], 3)
             if latest["predictions"]
             else 0.0,
+            "range": f"{start}..{end}",
+            "nights_complete": sum(r["last_night_complete"] for r in rows),
+            "mornings_in_window": sum(r["morning_run_in_window"] for r in rows),
             "days": dg.MetadataValue.md(table),
         }
     )
