@@ -18,6 +18,8 @@ AUTOMATION_SENSOR = "operations_automation"
 
 @dataclass(frozen=True)
 class Operations:
+    """What operations add to the code location."""
+
     schedules: list[dg.ScheduleDefinition]
     sensors: list[dg.SensorDefinition]
     checks: list[dg.AssetChecksDefinition]

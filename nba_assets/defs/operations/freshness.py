@@ -125,6 +125,8 @@ def _automation(deadline: Deadline) -> dg.AutomationCondition:
 
 
 def freshness_check(deadline: Deadline, clock: Clock) -> dg.AssetChecksDefinition:
+    """The check of ``deadline``, evaluated at ``clock()`` in runs of its own only."""
+
     @dg.multi_asset_check(
         name=deadline.check_name,
         specs=[

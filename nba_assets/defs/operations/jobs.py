@@ -52,6 +52,7 @@ STEP_RETRY_POLICY = dg.RetryPolicy(
 
 
 def _job(name: str, selection: dg.AssetSelection, description: str) -> UnresolvedAssetJobDefinition:
+    """A scheduled job: its runs retry (``RUN_RETRY_TAGS``), its steps with backoff."""
     return dg.define_asset_job(
         name,
         selection=selection,

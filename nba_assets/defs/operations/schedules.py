@@ -31,6 +31,8 @@ def _tick(context: dg.ScheduleEvaluationContext) -> dt.datetime:
 
 
 def todays_schedule(job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+    """05:00 ET, every day: today's scoreboard (one request; it is how an off day is known)."""
+
     @dg.schedule(
         name="todays_schedule",
         job=job,
@@ -46,6 +48,8 @@ def todays_schedule(job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
 
 
 def morning_operations(job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+    """06:00 ET: today's partition on a game day, yesterday's box scores after one."""
+
     @dg.schedule(
         name="morning_operations",
         job=job,
@@ -86,6 +90,8 @@ def morning_operations(job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefiniti
 
 
 def lines_snapshots(job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+    """Every 2 hours 08:00-20:00 ET: a lines snapshot of today, on game days only."""
+
     @dg.schedule(
         name="lines_snapshots",
         job=job,
@@ -112,6 +118,8 @@ def lines_snapshots(job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
 
 
 def post_game(job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+    """01:00 and 04:00 ET: yesterday's box scores, unless it had no games."""
+
     @dg.schedule(
         name="post_game",
         job=job,

@@ -46,6 +46,9 @@ def landed_snapshot(zone: LandingZone, day: dt.date) -> dt.datetime | None:
 def predictions_on_new_lines(
     job: UnresolvedAssetJobDefinition, clock: Clock = _utc_now
 ) -> dg.SensorDefinition:
+    """Today's predictions once per landed lines snapshot, once its props are parsed; ``clock``
+    says what today is."""
+
     @dg.sensor(
         name="predictions_on_new_lines",
         job=job,
@@ -88,6 +91,8 @@ def predictions_on_new_lines(
 def grading_when_final(
     job: UnresolvedAssetJobDefinition, clock: Clock = _utc_now
 ) -> dg.SensorDefinition:
+    """Grading of each of the last few days, once all its games are final and summarised."""
+
     @dg.sensor(
         name="grading_when_final",
         job=job,
