@@ -322,17 +322,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, default=str))
         return 0
+    print_result(result)
+    return 0
+
+
+def run(tables: Tables, start: dt.date = REPORT_START, end: dt.date = REPORT_END) -> dict:
+    """:func:`measure` on tables already built (``model_quality.py --tune --parts
+    market_systems``): the base systems are trained here."""
+    return measure(tables, base_rows(tables, history_start_for(start), end), start, end)
+
+
+def print_result(result: dict) -> None:
     print(f"market systems {result['window']} (recommended: {result['recommended_system']})")
     print(report.render_table(result["systems"]))
-    print("\nevery graded row, all systems:")
-    print(report.render_table(result["all_graded"]))
     print(f"\nside the edge points to, per |edge| bucket:\n{pl.DataFrame(result['edge_buckets'])}")
     for key in ("days_losing_to_the_line", "availability", "market_blend_weight"):
         print(f"\n{key}: {json.dumps(result[key], default=str)}")
     print(f"\nev thresholds: {pl.DataFrame(result['ev_thresholds'])}")
     print(f"\nthe same method on 2024-25 threes lines: {json.dumps(result['threes_2024_25'])}")
     print(f"\n{result['seconds']} s")
-    return 0
 
 
 if __name__ == "__main__":

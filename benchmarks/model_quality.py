@@ -886,7 +886,7 @@ def recorded(name: str, command: str, results: Path | None, echo: bool = True) -
 
 TUNE_PARTS = (
     "ma", "lightgbm", "availability", "stacking", "binning", "curve", "cadence", "ensemble",
-    "market", "market_lightgbm", "thresholds",
+    "market", "market_lightgbm", "thresholds", "market_systems",
 )  # fmt: skip
 
 
@@ -911,6 +911,13 @@ def tune(
     if "market" in parts:
         with part("market"):
             tune_market_check(tables, data_dir)
+    if "market_systems" in parts:
+        # Not a tuning: the market systems on the reported days, walk-forward, as
+        # benchmarks/market_quality.py measures them (nothing there is chosen on those days).
+        import market_quality
+
+        with part("market_systems"):
+            market_quality.print_result(market_quality.run(tables))
     if "ma" in parts:
         with part("ma"):
             tune_moving_average(tables)

@@ -194,6 +194,7 @@ def render_table(summary: list[dict[str, Any]]) -> str:
     """A fixed-width text table of :func:`summarize`'s rows, then the picks of each system by
     |edge| bucket (hit rate and ROI with their 95% intervals)."""
     headers = ("system", "graded", "MAE", "line MAE", "picks", "hit rate", "95% CI", "ROI")
+    headers += ("95% CI",)
     rows = [
         (
             _cell(r["system_id"], "str") + (" *" if r.get("recommended") else ""),
@@ -204,6 +205,7 @@ def render_table(summary: list[dict[str, Any]]) -> str:
             _cell(r["hit_rate"], "pct"),
             _cell(r.get("hit_rate_ci"), "ci"),
             _cell(r["roi"], "pct"),
+            _cell(r.get("roi_ci"), "ci"),
         )
         for r in summary
     ]
