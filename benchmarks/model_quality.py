@@ -499,7 +499,8 @@ def tune_binning(tables: Tables) -> None:
                 wall[mode] += time.perf_counter() - began
                 predicted = predict.predict_points(booster, part).alias("lightgbm")
                 preds[mode].append(part.with_columns(predicted))
-            print(f"  {boundary}: {cpu[modes[0]]:.0f} / {cpu[modes[1]]:.0f} CPU s", flush=True)
+            # Progress, not a result: to stderr, out of the results file.
+            print(f"  {boundary}: {cpu[modes[0]]:.0f} / {cpu[modes[1]]:.0f} CPU s", file=sys.stderr)
         # The asset's held-out check of a boundary (validation_mae) is the same fit as the
         # model of the boundary VALIDATION_DAYS earlier, when the run has it: then it is reused.
         for boundary in bounds:
