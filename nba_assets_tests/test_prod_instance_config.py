@@ -43,5 +43,8 @@ def test_prod_run_queue_builds_the_queued_coordinator(tmp_path: Path) -> None:
     assert ref.storage_data.module_name == "dagster_postgres"
     coordinator = ref.run_coordinator
     assert isinstance(coordinator, QueuedRunCoordinator)
-    assert coordinator.inst_data is not None
-    assert coordinator.inst_data.config_dict["max_concurrent_runs"] == 4
+    # Run limits and pools live in the instance's concurrency block, which the queue reads.
+    config, _ = dagster_instance_config(str(CONFIG_DIR), "dagster.prod.yaml")
+    assert config["concurrency"]["runs"]["max_concurrent_runs"] == 4
+    assert config["concurrency"]["pools"] == {"granularity": "run", "default_limit": 1}
+    assert config["run_retries"]["enabled"] and not config["run_retries"]["max_retries"]
