@@ -11,6 +11,8 @@
   writes (``nba_assets.pipeline``).
 - bookkeeping: the same single-run backfill of trivial daily assets, and a short replay, on
   the stock SQLite event log against the batching one (``benchmarks/bookkeeping.py``).
+- scrape, one_day, history_load, demo, nine_seasons, memory: through the CLI
+  (``benchmarks/end_to_end.py``; the last three in a full run only).
 """
 
 from __future__ import annotations
@@ -146,16 +148,37 @@ def bench_bookkeeping(quick: bool) -> dict[str, float]:
     return measure(quick)
 
 
+def end_to_end(quick: bool) -> dict[str, dict[str, float]]:
+    """The CLI benchmarks (``benchmarks/end_to_end.py``); the demo, nine seasons and memory only
+    in a full run (they take most of an hour here)."""
+    import end_to_end as e2e
+
+    results = {"scrape": e2e.bench_scrape(quick)}
+    with e2e.warehouse_with_history(quick) as home:
+        results["one_day"] = e2e.bench_one_day(home)
+        results["history_load"] = e2e.bench_history_load(home)
+    if not quick:
+        results["demo"] = e2e.bench_demo()
+        results["nine_seasons"] = e2e.bench_nine_seasons()
+        results["memory"] = e2e.bench_memory(results["nine_seasons"]["peak_rss_mb"])
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller inputs")
     parser.add_argument("--json", action="store_true", help="one JSON object")
+    parser.add_argument("--only", help="comma-separated benchmark names (default: all)")
     args = parser.parse_args(argv)
+    only = set(args.only.split(",")) if args.only else None
     results = {}
     for name, bench in (("fetch", bench_fetch), ("warehouse", bench_warehouse),
                         ("features", bench_features), ("executor", bench_executor),
                         ("bookkeeping", bench_bookkeeping)):  # fmt: skip
-        results[name] = bench(args.quick)
+        if only is None or name in only:
+            results[name] = bench(args.quick)
+    if only is None or only & {"scrape", "one_day", "history_load", "demo", "nine_seasons"}:
+        results.update(end_to_end(args.quick))
     if args.json:
         print(json.dumps(results))
         return 0

@@ -1,0 +1,196 @@
+"""End-to-end benchmarks through the CLI, each a real ``nba-assets`` process on a fresh NBA_HOME.
+
+- one_day: one game day (2025-11-15), scrape to grading, with the weeks before it already in the
+  warehouse; history_load reads that warehouse.
+- demo: ``nba-assets demo`` on a fresh NBA_HOME.
+- nine_seasons: the replay 2017-10-17..2025-11-15, with the part through the feature store and
+  the time outside our asset code taken from the run's step events.
+- memory: peak RSS of replays of 1, 3 and 9 seasons.
+- scrape: one day's endpoints with 200 ms added to every request, sequential against concurrent.
+
+Peak RSS is the process's own high-water mark (``os.wait4``), in MB.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ONE_DAY = "2025-11-15"
+NINE_SEASONS = ("2017-10-17", "2025-11-15")
+# Whole seasons, regular season and playoffs, each ending where the nine-season replay ends.
+ONE_SEASON = ("2024-10-22", "2025-06-22")
+THREE_SEASONS = ("2022-10-18", "2025-06-22")
+HISTORY_GROUPS = ("landing", "nba_raw", "nba_analytics", "nba_precompute")
+
+
+def cli(home: Path, *args: str) -> tuple[float, float]:
+    """Run ``nba-assets ARGS`` with NBA_HOME at ``home``; its wall seconds and peak RSS (MB).
+
+    Raises:
+        RuntimeError: when the command fails, with the end of its output.
+    """
+    env = {**os.environ, "NBA_HOME": str(home)}
+    env.pop("DAGSTER_HOME", None)
+    log = home / f"{args[0]}.log"
+    home.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nba_assets.cli", *args],
+            env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - began
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        tail = log.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"nba-assets {' '.join(args)} exited {proc.returncode}:\n{tail}")
+    return wall, usage.ru_maxrss / 1024  # Linux reports KB
+
+
+def replay(home: Path, start: str, end: str) -> tuple[float, float]:
+    return cli(home, "replay", "--start", start, "--end", end)
+
+
+@contextmanager
+def warehouse_with_history(quick: bool) -> Iterator[Path]:
+    """A fresh NBA_HOME holding the days before ONE_DAY (one week quick, else four)."""
+    day = dt.date.fromisoformat(ONE_DAY)
+    start = day - dt.timedelta(days=7 if quick else 28)
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        replay(home, start.isoformat(), (day - dt.timedelta(days=1)).isoformat())
+        yield home
+
+
+def bench_one_day(home: Path) -> dict[str, float]:
+    wall, peak = replay(home, ONE_DAY, ONE_DAY)
+    return {"wall_s": wall, "peak_rss_mb": peak}
+
+
+def bench_history_load(home: Path) -> dict[str, float]:
+    """Loading the box-score history of the day's players: one query per player (what a
+    per-player loader does) against one batched query filtered in polars (what the assets do)."""
+    import duckdb
+    import polars as pl
+
+    day = dt.date.fromisoformat(ONE_DAY)
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        players = (
+            con.execute(
+                "select distinct player_id from nba_analytics.upcoming_player_game_context"
+                " where game_date = ?",
+                [day],
+            )
+            .pl()
+            .get_column("player_id")
+        )
+        sql = "select * from nba_analytics.player_game_summary where game_date < ?"
+        began = time.perf_counter()
+        per_player = [con.execute(f"{sql} and player_id = ?", [day, int(p)]).pl() for p in players]
+        each = time.perf_counter() - began
+        began = time.perf_counter()
+        batched = con.execute(sql, [day]).pl().filter(pl.col("player_id").is_in(players))
+        once = time.perf_counter() - began
+    assert sum(f.height for f in per_player) == batched.height > 0
+    return {
+        "players": len(players),
+        "rows": batched.height,
+        "per_player_s": each,
+        "batched_s": once,
+        "per_player_over_batched": each / once,
+    }
+
+
+def bench_demo() -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        wall, peak = cli(Path(tmp), "demo")
+    return {"wall_s": wall, "peak_rss_mb": peak}
+
+
+def _run_profile(home: Path) -> dict[str, float]:
+    """From the Dagster instance of ``home``: wall time of its runs, the time inside steps
+    (our asset code, its IO managers and checks), and when the last history step ended."""
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    wall = inside = history_end = 0.0
+    for run in instance.get_runs():
+        stats = instance.get_run_stats(run.run_id)
+        began, ended = stats.start_time or 0.0, stats.end_time or 0.0
+        wall += ended - began
+        for step in instance.get_run_step_stats(run.run_id):
+            if step.start_time is None or step.end_time is None:
+                continue
+            inside += step.end_time - step.start_time
+            if step.step_key.startswith(HISTORY_GROUPS):
+                history_end = max(history_end, wall - (ended - step.end_time))
+    return {"runs_wall_s": wall, "steps_s": inside, "history_wall_s": history_end}
+
+
+def bench_nine_seasons() -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        wall, peak = replay(home, *NINE_SEASONS)
+        profile = _run_profile(home)
+    dagster = profile["runs_wall_s"] - profile["steps_s"]
+    return {
+        "wall_s": wall,
+        "peak_rss_mb": peak,
+        "history_wall_s": profile["history_wall_s"],
+        "dagster_s": dagster,
+        "dagster_share": dagster / wall,
+    }
+
+
+def bench_memory(nine_seasons_peak_mb: float) -> dict[str, float]:
+    peaks = {}
+    for label, span in (("one_season", ONE_SEASON), ("three_seasons", THREE_SEASONS)):
+        with tempfile.TemporaryDirectory() as tmp:
+            peaks[f"{label}_peak_rss_mb"] = replay(Path(tmp), *span)[1]
+    peaks["nine_seasons_peak_rss_mb"] = nine_seasons_peak_mb
+    peaks["growth_9_over_3"] = nine_seasons_peak_mb / peaks["three_seasons_peak_rss_mb"]
+    return peaks
+
+
+def bench_scrape(quick: bool) -> dict[str, float]:
+    """One game day's requests (scoreboard, game logs, players, events, every event's odds)
+    against the replay server with 200 ms added to each, at bounds 1 and 8."""
+    from nba_assets.replay.faults import FaultSpec
+    from nba_assets.replay.server import ReplayServer, load_archive
+    from nba_assets.sources import nba_stats, odds_api
+    from nba_assets.sources.http import HttpFetcher
+
+    day = dt.date.fromisoformat(ONE_DAY)
+    season = nba_stats.season_for(day)
+    archive = load_archive(None)
+    out: dict[str, float] = {}
+    with ReplayServer(archive, faults=FaultSpec.parse("slow:1.0:0.2s")) as server:
+        bases = {"nba_stats": f"{server.base_url}/stats", "odds_api": f"{server.base_url}/v4"}
+        listing = HttpFetcher(bases, api_key="replay").fetch_all([odds_api.events(day)])[0]
+        events = [e["id"] for e in json.loads(listing.body)]
+        requests = [
+            nba_stats.scoreboard(day),
+            *(nba_stats.league_game_log(day, pt, season, "Regular Season") for pt in "PT"),
+            nba_stats.all_players(season, [day]),
+            odds_api.events(day),
+            *(odds_api.event_odds(e, day) for e in events),
+        ]
+        for bound in (1, 8):
+            fetcher = HttpFetcher(bases, api_key="replay", max_concurrency=bound)
+            began = time.perf_counter()
+            fetcher.fetch_all(requests)
+            out[f"bound_{bound}_s"] = time.perf_counter() - began
+    out["requests"] = len(requests)
+    out["sequential_over_concurrent"] = out["bound_1_s"] / out["bound_8_s"]
+    return out
