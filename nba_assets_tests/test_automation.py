@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 
 from nba_assets.dagster_instance import ensure_local_instance_yaml
-from nba_assets.defs import automation
+from nba_assets.defs import automation, pools
 from nba_assets.defs.build import build_definitions
-from nba_assets.defs.operations import freshness, jobs, pools
+from nba_assets.defs.operations import freshness, jobs
 from nba_assets.defs.operations.days import EASTERN, SCHEDULE_KEY, at
 from nba_assets.defs.operations.health import HEALTH_KEY
 from nba_assets.defs.table_asset import asset_key
@@ -368,7 +368,7 @@ def test_sources_and_warehouse_loads_have_pools(tmp_path: Path) -> None:
     unpooled = sorted(k for k, p in pool_of.items() if p is None)
     assert unpooled == ["ops/pipeline_health"], (
         "a scrape or table asset without a pool: name its endpoint's source API in"
-        " SOURCE_POOL_OF_ENDPOINT (nba_assets/defs/operations/pools.py)"
+        " SOURCE_POOL (nba_assets/defs/scrape/assets.py)"
     )
     assert pool_of["landing/scoreboardv2"] == pools.NBA_STATS_POOL
     assert pool_of["landing/event_odds"] == pools.ODDS_API_POOL

@@ -14,8 +14,9 @@ import dagster as dg
 from dagster._core.op_concurrency_limits_counter import GlobalOpConcurrencyLimitsCounter
 
 from nba_assets.dagster_instance import ensure_local_instance_yaml
+from nba_assets.defs import pools
 from nba_assets.defs.build import build_definitions
-from nba_assets.defs.operations import jobs, pools
+from nba_assets.defs.operations import jobs
 from nba_assets.settings import Settings
 
 DAY = "2025-11-02"

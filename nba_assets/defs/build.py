@@ -9,7 +9,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import Unresolved
 
 import nba_assets.defs
 from nba_assets.defs import table_asset
-from nba_assets.defs.operations import build_operations, pools
+from nba_assets.defs.operations import build_operations
 from nba_assets.defs.table_asset import asset_key
 from nba_assets.resources import build_resources
 from nba_assets.settings import Settings, settings_with
@@ -84,7 +84,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     storage = "bigquery" if settings.deployment == "prod" else "duckdb"
     names = _table_names(settings)
     assets = [table_asset.with_storage(a, storage, names) for a in phase_assets()]
-    assets = pools.with_pools(assets, set(names))
     checks = dg.load_asset_checks_from_package_module(nba_assets.defs)
     job = all_assets_job(settings.executor)
     ops = build_operations({a.key for a in assets}, settings.run_failure_log)

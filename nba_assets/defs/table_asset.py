@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from nba_assets.defs.pools import WAREHOUSE_POOL
 from nba_assets.partitions import game_date_partitions
 from nba_assets.tables.spec import TableSpec
 
@@ -62,6 +63,7 @@ def table_asset(
         ins=ins,
         kinds={"polars", *kinds},
         metadata={"dagster/column_schema": column_schema(spec)},
+        pool=WAREHOUSE_POOL,
         **kwargs,
     )
 

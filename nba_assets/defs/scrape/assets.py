@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from nba_assets.defs.pools import NBA_STATS_POOL, ODDS_API_POOL
 from nba_assets.defs.util import each_date, partition_dates
 from nba_assets.landing.manifest import LandedFile, landed_payloads, write_manifest
 from nba_assets.landing.resource import LandingResource
@@ -23,6 +24,15 @@ PLAYER_LIST = "commonallplayers"
 EVENTS = "events"
 EVENT_ODDS = "event_odds"
 LANDING_PREFIX = "landing"
+# Each endpoint's source API, whose concurrency pool its step holds.
+SOURCE_POOL = {
+    SCOREBOARD: NBA_STATS_POOL,
+    PLAYER_GAME_LOG: NBA_STATS_POOL,
+    TEAM_GAME_LOG: NBA_STATS_POOL,
+    PLAYER_LIST: NBA_STATS_POOL,
+    EVENTS: ODDS_API_POOL,
+    EVENT_ODDS: ODDS_API_POOL,
+}
 # Game types the league game log is asked for; preseason and All-Star games are not scraped.
 SCRAPED_SEASON_TYPES = ("Regular Season", "PlayIn", "Playoffs")
 
@@ -88,6 +98,7 @@ def _scrape_asset(endpoint: str, doc: str, deps: Sequence[dg.AssetKey] = ()):
         backfill_policy=dg.BackfillPolicy.single_run(),
         deps=list(deps),
         kinds={"http"},
+        pool=SOURCE_POOL[endpoint],
     )
 
 
