@@ -380,3 +380,22 @@ def test_a_boundary_s_model_is_the_same_whichever_run_trains_it(tmp_path: Path) 
     assert trained["ranged"] == trained["weekly"]
     assert registries["ranged"].equals(registries["weekly"])
     assert registries["ranged"].get_column("validation_mae").null_count() == 0
+
+
+def test_a_training_window_keeps_only_the_last_days_before_the_boundary() -> None:
+    features, box = synthetic_history(dt.date(2023, 5, 1), dt.date(2023, 8, 31))
+    rows = predict.training_rows(features, box, AUGUST[-1])
+    trainer = predict.PointsTrainer(rows, window_days=60)
+    model = trainer.train(AUGUST[2], list(FEATURES_V1))
+    assert model is not None
+    assert model.train_start == AUGUST[2] - dt.timedelta(days=60)
+    assert model.trained_through == AUGUST[2] - dt.timedelta(days=1)
+    assert (
+        model.rows
+        == rows.filter(
+            pl.col("game_date") >= AUGUST[2] - dt.timedelta(days=60),
+            pl.col("game_date") < AUGUST[2],
+        ).height
+    )
+    everything = predict.PointsTrainer(rows, window_days=None).train(AUGUST[2], list(FEATURES_V1))
+    assert everything is not None and everything.train_start == dt.date(2023, 5, 1)
