@@ -1,5 +1,6 @@
 """``NBA_DEPLOYMENT=prod`` replay into BigQuery (the local emulator, the real client)."""
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -67,7 +68,8 @@ def test_prod_replay_matches_duckdb_and_is_partitioned_and_clustered(
     assert "test_/nba_stats/leaguegamelog_players/2025-11-02/regular_season.json" in landed
     assert not (tmp_path / "bq" / "landing").exists()  # prod lands in the bucket only
 
-    for var in (*prod, "NBA_DATASET_PREFIX"):  # the replay above exported its prefix
+    assert "NBA_DATASET_PREFIX" not in os.environ  # run values never go to the environment
+    for var in prod:
         monkeypatch.delenv(var)
     assert _replay(monkeypatch, tmp_path / "duck") == 0
     with duckdb.connect(str(tmp_path / "duck" / "warehouse.duckdb"), read_only=True) as con:

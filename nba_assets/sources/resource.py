@@ -1,5 +1,6 @@
 """The scrapers' HTTP resource: base URLs, API key, timeouts, retries, a concurrency bound."""
 
+import os
 from collections.abc import Sequence
 
 import dagster as dg
@@ -21,8 +22,10 @@ class SourcesResource(dg.ConfigurableResource):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "SourcesResource":
-        # In prod the key stays an environment reference, so the UI never displays it.
-        key = dg.EnvVar("NBA_ODDS_API_KEY") if settings.deployment == "prod" else None
+        # In prod the environment's key stays an environment reference, so the UI never
+        # displays it; a key given as a run value (the replay server's) is used as it is.
+        from_env = settings.deployment == "prod" and os.environ.get("NBA_ODDS_API_KEY")
+        key = dg.EnvVar("NBA_ODDS_API_KEY") if from_env else None
         return cls(
             nba_stats_base_url=settings.stats_url,
             odds_base_url=settings.odds_url,
