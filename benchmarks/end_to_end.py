@@ -138,18 +138,35 @@ def _run_profile(home: Path) -> dict[str, float]:
     return {"runs_wall_s": wall, "steps_s": inside, "history_wall_s": history_end}
 
 
+def floor_seconds() -> float:
+    """The floor: a plain script, no orchestration and no HTTP, from the same archive: the raw
+    tables through the production parsers, phases 3 and 4 with the same transforms, the same
+    weekly models and the box-score systems over every day, graded (``model_quality.py``'s
+    machinery; the market systems, a few seconds in the replay, are left out)."""
+    import model_quality  # benchmarks/ is on sys.path when run.py runs as a script
+
+    start, end = (dt.date.fromisoformat(d) for d in NINE_SEASONS)
+    began = time.perf_counter()
+    tables = model_quality.build_tables(None, end)
+    model_quality.measure(tables, start, end)
+    return time.perf_counter() - began
+
+
 def bench_nine_seasons() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         wall, peak = replay(home, *NINE_SEASONS)
         profile = _run_profile(home)
     dagster = profile["runs_wall_s"] - profile["steps_s"]
+    floor = floor_seconds()
     return {
         "wall_s": wall,
         "peak_rss_mb": peak,
         "history_wall_s": profile["history_wall_s"],
         "dagster_s": dagster,
         "dagster_share": dagster / wall,
+        "floor_s": floor,
+        "ratio_to_floor": wall / floor,
     }
 
 
