@@ -58,7 +58,9 @@ MODEL_FEATURES: tuple[str, ...] = (*FEATURES_V1, MA_FEATURE)
 # How often a model is retrained and on how much history, chosen on walk-forward MAE against
 # training time: benchmarks/results/model_quality.md.
 RETRAIN_CADENCE: Cadence = "weekly"
-TRAINING_WINDOW_DAYS: int | None = 3 * 365  # None: all the history before the boundary
+# All the history: a window of the last seasons drops 2017-18..2021-22, the only rows without
+# usage and shooting features, as many of 2025-26's are (see the results file).
+TRAINING_WINDOW_DAYS: int | None = None  # None: all the history before the boundary
 
 # The month between two seasons: a season's models share feature bins from the rows before it.
 SEASON_BREAK_MONTH = 7
