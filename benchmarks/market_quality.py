@@ -32,7 +32,12 @@ for path in (REPO, REPO / "benchmarks"):
 from model_quality import REPORT_END, REPORT_START, Tables, build_tables  # noqa: E402
 
 from nba_assets.lib import grading, market, predict, report  # noqa: E402
-from nba_assets.lib.lines import POINTS_MARKET, american_to_decimal, daily_points_lines  # noqa: E402
+from nba_assets.lib.lines import (  # noqa: E402
+    POINTS_MARKET,
+    american_to_decimal,
+    daily_points_lines,
+    pre_game_props,
+)
 from nba_assets.lib.predict import OVER, UNDER, market_blend, systems  # noqa: E402
 from nba_assets.replay.archive import load_archive  # noqa: E402
 
@@ -110,7 +115,7 @@ def measure(tables: Tables, base: pl.DataFrame, start: dt.date, end: dt.date) ->
     began = time.perf_counter()
     history_start = history_start_for(start)
     props = tables.props.filter(pl.col("game_date").is_between(history_start, end))
-    lines = daily_points_lines(market.pre_game_props(props))
+    lines = daily_points_lines(pre_game_props(props))
     inputs = market_blend.market_inputs(
         base, base.select("game_date", "player_id", "ensemble"), lines, tables.actuals
     )
@@ -221,7 +226,7 @@ def threes_validation(tables: Tables, first: dt.date, last: dt.date) -> dict:
     props = tables.props.filter(
         pl.col("market") == "player_threes", pl.col("game_date").is_between(first, last)
     ).with_columns(market=pl.lit(POINTS_MARKET))  # the same median-across-books rule
-    lines = daily_points_lines(market.pre_game_props(props))
+    lines = daily_points_lines(pre_game_props(props))
     over = 1 / american_to_decimal(pl.col("over_price"))
     under = 1 / american_to_decimal(pl.col("under_price"))
     inputs = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -193,13 +192,23 @@ def test_odds_point_gone_null_fails_the_props_payload(drifted: ReplayServer) -> 
             "commenceTimeFrom": "2025-11-02T05:00:00Z",
             "commenceTimeTo": "2025-11-03T04:59:59Z",
         }
-        events = http.get("/v4/sports/basketball_nba/events", params={"apiKey": "k", **window})
-        event_id = events.json()[0]["id"]
+        # The day is over at the server's clock: its events and odds come from history.
+        events = http.get(
+            "/v4/historical/sports/basketball_nba/events",
+            params={"apiKey": "k", "date": window["commenceTimeFrom"], **window},
+        )
+        event = events.json()["data"][0]
         body = http.get(
-            f"/v4/sports/basketball_nba/events/{event_id}/odds",
-            params={"apiKey": "k", "regions": "us", "markets": "player_points"},
+            f"/v4/historical/sports/basketball_nba/events/{event['id']}/odds",
+            params={
+                "apiKey": "k",
+                "regions": "us",
+                "markets": "player_points",
+                "date": event["commence_time"],
+            },
         ).content
-    assert json.loads(events.content)[0]["id"] == event_id, "events have no point to lose"
+    event_id = event["id"]
+    assert parsers.parse_events(events.content, parsers.OddsContext("events", DAY)).height
     odds_ctx = parsers.OddsContext("event_odds", DAY, f"landing/{event_id}.json")
     with pytest.raises(parsers.PayloadError, match=r"odds_api/event_odds .* field point missing"):
         parsers.parse_event_odds(body, odds_ctx)

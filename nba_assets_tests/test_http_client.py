@@ -70,7 +70,12 @@ def day_requests(clean: ReplayServer) -> list[Request]:
     requests.append(nba_stats.all_players("2025-26", DAYS))
     events = fetcher_for(clean).fetch_all([odds_api.events(d) for d in DAYS])
     for day, result in zip(DAYS, events, strict=True):
-        requests += [odds_api.event_odds(event["id"], day) for event in json.loads(result.body)]
+        # The days are over at the clock: each event's last snapshot before tip-off.
+        listed = json.loads(result.body)["data"]
+        requests += [
+            odds_api.event_odds(e["id"], day, before=dt.datetime.fromisoformat(e["commence_time"]))
+            for e in listed
+        ]
     return requests
 
 

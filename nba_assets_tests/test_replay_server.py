@@ -150,8 +150,8 @@ def test_common_all_players(client: httpx.Client) -> None:
     assert {r["ROSTERSTATUS"] for r in rows} == {1}
 
 
-def test_odds_events_and_event_odds(client: httpx.Client) -> None:
-    events_answer = client.get(
+def test_odds_events_and_event_odds(early_client: httpx.Client) -> None:
+    events_answer = early_client.get(
         "/v4/sports/basketball_nba/events",
         params={"apiKey": "test-key", "dateFormat": "iso", **day_window("2025-11-02")},
     )
@@ -159,13 +159,15 @@ def test_odds_events_and_event_odds(client: httpx.Client) -> None:
     assert {"x-requests-remaining", "x-requests-used", "x-requests-last"} <= set(
         events_answer.headers
     )
+    # The Date header is the replay clock: the scrapers read the source's "now" from it.
+    assert events_answer.headers["Date"] == "Sun, 02 Nov 2025 17:00:00 GMT"
     events = events_answer.json()
     assert len(events) == 8
     assert set(events[0]) == {
         "id", "sport_key", "sport_title", "commence_time", "home_team", "away_team"
     }  # fmt: skip
     assert events[0]["sport_key"] == "basketball_nba" and events[0]["commence_time"].endswith("Z")
-    odds = client.get(
+    odds = early_client.get(
         f"/v4/sports/basketball_nba/events/{events[0]['id']}/odds",
         params={
             "apiKey": "test-key",
@@ -183,11 +185,44 @@ def test_odds_events_and_event_odds(client: httpx.Client) -> None:
     assert isinstance(outcome["point"], float) and outcome["description"]
 
 
-def test_double_double_lines_are_served_without_point(client: httpx.Client) -> None:
-    events = client.get(
+def test_started_events_leave_the_live_listing_and_stay_in_history(
+    client: httpx.Client, early_client: httpx.Client
+) -> None:
+    key = {"apiKey": "k", **day_window("2025-11-02")}
+    assert client.get("/v4/sports/basketball_nba/events", params=key).json() == []
+    listed = client.get(
+        "/v4/historical/sports/basketball_nba/events",
+        params={**key, "date": "2025-11-02T04:00:00Z"},
+    ).json()
+    assert listed["timestamp"] == "2025-11-02T04:00:00Z" and len(listed["data"]) == 8
+    event = listed["data"][0]
+    odds_path = f"/sports/basketball_nba/events/{event['id']}/odds"
+    params = {"apiKey": "k", "regions": "us", "markets": "player_points"}
+    gone = client.get(f"/v4{odds_path}", params=params)
+    assert gone.status_code == 404 and gone.json()["error_code"] == "EVENT_NOT_FOUND"
+    # The last snapshot before tip-off, as the live endpoint served it at noon.
+    before_tip = client.get(
+        f"/v4/historical{odds_path}", params={**params, "date": event["commence_time"]}
+    ).json()
+    assert before_tip["timestamp"] == "2025-11-02T17:00:00Z"
+    assert before_tip["data"] == early_client.get(f"/v4{odds_path}", params=params).json()
+    # Asked for before the day's snapshot was taken: the event, without lines yet.
+    too_early = client.get(
+        f"/v4/historical{odds_path}", params={**params, "date": "2025-11-02T15:00:00Z"}
+    ).json()
+    assert too_early["data"]["bookmakers"] == []
+    # Never anything later than the clock.
+    future = early_client.get(
+        f"/v4/historical{odds_path}", params={**params, "date": "2025-11-03T15:00:00Z"}
+    ).json()
+    assert future["timestamp"] == "2025-11-02T17:00:00Z"
+
+
+def test_double_double_lines_are_served_without_point(early_client: httpx.Client) -> None:
+    events = early_client.get(
         "/v4/sports/basketball_nba/events", params={"apiKey": "k", **day_window("2025-11-02")}
     ).json()
-    odds = client.get(
+    odds = early_client.get(
         f"/v4/sports/basketball_nba/events/{events[0]['id']}/odds",
         params={"apiKey": "k", "regions": "us", "markets": "player_double_double"},
     ).json()
@@ -301,15 +336,15 @@ def test_always_faults_stay(archive: Archive) -> None:
 
 
 def test_truncated_malformed_and_slow_bodies(archive: Archive) -> None:
-    params = {"apiKey": "k", **day_window("2025-11-02")}
-    path = "/v4/sports/basketball_nba/events"
+    params = {"apiKey": "k", "date": "2025-11-02T05:00:00Z", **day_window("2025-11-02")}
+    path = "/v4/historical/sports/basketball_nba/events"
     with (
         ReplayServer(archive, faults=FaultSpec.parse("truncated:1.0")) as server,
         httpx.Client(base_url=server.base_url) as http,
     ):
         with pytest.raises(httpx.RemoteProtocolError):
             http.get(path, params=params)
-        assert len(http.get(path, params=params).json()) == 8
+        assert len(http.get(path, params=params).json()["data"]) == 8
     with (
         ReplayServer(archive, faults=FaultSpec.parse("malformed:1.0")) as server,
         httpx.Client(base_url=server.base_url) as http,
@@ -318,13 +353,13 @@ def test_truncated_malformed_and_slow_bodies(archive: Archive) -> None:
         assert broken.status_code == 200
         with pytest.raises(json.JSONDecodeError):
             json.loads(broken.content)
-        assert len(http.get(path, params=params).json()) == 8
+        assert len(http.get(path, params=params).json()["data"]) == 8
     with (
         ReplayServer(archive, faults=FaultSpec.parse("slow:1.0:0.4s")) as server,
         httpx.Client(base_url=server.base_url) as http,
     ):
         started = time.monotonic()
-        assert len(http.get(path, params=params).json()) == 8
+        assert len(http.get(path, params=params).json()["data"]) == 8
         assert time.monotonic() - started >= 0.4
         assert server.stats.faults == {"slow": 1}
 

@@ -60,8 +60,7 @@ class GcsLandingZone:
 
     def list(self, source: str, endpoint: str, game_date: dt.date) -> list[str]:
         folder = self._folder(source, endpoint, game_date)
-        blobs = self.client.list_blobs(
-            self._bucket, prefix=folder, delimiter="/", timeout=self.timeout_seconds
-        )
-        names = [b.name for b in blobs if not b.name[len(folder) :].startswith(".")]
+        # No delimiter: names below a snapshot's folder are the day's payloads too.
+        blobs = self.client.list_blobs(self._bucket, prefix=folder, timeout=self.timeout_seconds)
+        names = [b.name for b in blobs if not b.name.rsplit("/", 1)[-1].startswith(".")]
         return [self._uri(n) for n in sorted(names)]

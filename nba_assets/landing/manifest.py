@@ -19,12 +19,23 @@ MANIFEST = "_manifest.json"
 
 @dataclass(frozen=True)
 class LandedFile:
+    """One landed payload. ``source_time`` is the source's clock when it answered (its Date
+    header); ``snapshot_time`` is when a lines snapshot was taken (event odds only)."""
+
     name: str
     url: str
     status: int
     bytes: int
     fetched_at: str
     attempts: int
+    source_time: str | None = None
+    snapshot_time: str | None = None
+
+
+def snapshot_time(entry: LandedFile) -> dt.datetime:
+    """When a landed payload's data was taken: its lines snapshot's time, else its fetch time
+    (payloads landed before snapshots were recorded)."""
+    return dt.datetime.fromisoformat(entry.snapshot_time or entry.fetched_at)
 
 
 def write_manifest(

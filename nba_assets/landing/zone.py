@@ -1,4 +1,8 @@
-"""The landing zone: raw source payloads as files, by source / endpoint / game_date."""
+"""The landing zone: raw source payloads as files, by source / endpoint / game_date.
+
+A payload's name may hold a folder: event odds land under their snapshot's time,
+``odds_api/event_odds/<game_date>/<snapshot>/<event_id>.json``, and are never overwritten.
+"""
 
 from __future__ import annotations
 
@@ -37,11 +41,10 @@ class LocalLandingZone:
         return self.root / source / endpoint / game_date.isoformat()
 
     def write(self, source: str, endpoint: str, game_date: dt.date, name: str, body: bytes) -> str:
-        folder = self._dir(source, endpoint, game_date)
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / name
+        target = self._dir(source, endpoint, game_date) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename, so a reader never sees half a payload.
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as fh:
             fh.write(body)
         os.replace(tmp, target)
@@ -58,4 +61,7 @@ class LocalLandingZone:
         folder = self._dir(source, endpoint, game_date)
         if not folder.is_dir():
             return []
-        return sorted(str(p) for p in folder.iterdir() if not p.name.startswith("."))
+        # Names may hold a folder (a lines snapshot's time): every file below the day's.
+        return sorted(
+            str(p) for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")
+        )

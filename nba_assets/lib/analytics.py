@@ -14,7 +14,7 @@ import datetime as dt
 
 import polars as pl
 
-from nba_assets.lib.lines import daily_points_lines
+from nba_assets.lib.lines import daily_points_lines, pre_game_props
 from nba_assets.tables import analytics as tables
 from nba_assets.tables.spec import TableSpec
 
@@ -124,7 +124,7 @@ def points_lines(props: pl.DataFrame) -> pl.DataFrame:
     Returns:
         ``game_date, player_lookup, points_line, line_books``.
     """
-    return daily_points_lines(props).select(
+    return daily_points_lines(pre_game_props(props)).select(
         "game_date", "player_lookup", pl.col("line").alias("points_line"), "line_books"
     )
 

@@ -33,6 +33,26 @@ def decimal_to_american(decimal: pl.Expr) -> pl.Expr:
     )
 
 
+def pre_game_props(props: pl.DataFrame) -> pl.DataFrame:
+    """The market as it stood at tip-off: per event, the rows of its last lines snapshot taken
+    before tip-off, with a line that was posted before it.
+
+    ``odds_player_props`` is append-only (a row per snapshot); an event's snapshot holds all of
+    its lines at that time, so a line missing from the last one was taken down.
+    """
+    taken = pl.col("snapshot_time")
+    before_tip = pl.col("last_update").is_null() | (
+        pl.col("last_update") <= pl.col("commence_time")
+    )
+    pre_game = props.filter(taken < pl.col("commence_time"))
+    return pre_game.filter(
+        taken == taken.max().over("game_date", "event_id"),
+        pl.col("line").is_not_null(),
+        pl.col("player_lookup").is_not_null(),
+        before_tip,
+    )
+
+
 def daily_points_lines(props: pl.DataFrame) -> pl.DataFrame:
     """One row per game_date and player: the median points line across books.
 

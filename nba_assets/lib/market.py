@@ -2,7 +2,7 @@
 lines and prices, and which regular rotation players each team is without.
 
 Market features (feature set ``v2``, see ``FEATURES_MARKET`` in ``tables/precompute.py``): for
-each market of ``MARKETS`` the median line across books of the day's pre-game snapshot, the
+each market of ``MARKETS`` the median line across books of the last snapshot before tip-off, the
 number of books, and the median across books of the de-vigged probability of the over
 (``1/over`` over ``1/over + 1/under``, decimal odds). Null where no book lists the player. A
 book's line counts only when it was last updated before the game's tip-off (``last_update`` <=
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from nba_assets.lib.lines import american_to_decimal
+from nba_assets.lib.lines import american_to_decimal, pre_game_props
 from nba_assets.tables.precompute import (
     AVAILABILITY_FEATURES,
     MARKET_LINE_FEATURES,
@@ -40,16 +40,6 @@ ROTATION_MIN_MINUTES = 20.0
 LISTED_TEAM_MIN_LINES = 3
 
 _KEY = ["game_date", "player_id"]
-
-
-def pre_game_props(props: pl.DataFrame) -> pl.DataFrame:
-    """``odds_player_props`` rows with a line that was posted before the game's tip-off."""
-    before_tip = pl.col("last_update").is_null() | (
-        pl.col("last_update") <= pl.col("commence_time")
-    )
-    return props.filter(
-        pl.col("line").is_not_null(), pl.col("player_lookup").is_not_null(), before_tip
-    )
 
 
 def market_lines(props: pl.DataFrame) -> pl.DataFrame:

@@ -336,9 +336,33 @@ def parse_player_list(body: bytes, ctx: StatsContext) -> pl.DataFrame:
 
 
 class OddsContext(StatsContext):
-    def __init__(self, endpoint: str, game_date: dt.date, uri: str = ""):
+    """Where an Odds API payload came from; ``snapshot_time`` is when its odds were taken."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        game_date: dt.date,
+        uri: str = "",
+        snapshot_time: dt.datetime | None = None,
+    ):
         super().__init__(endpoint, game_date, uri)
         self.source = "odds_api"
+        self.snapshot_time = snapshot_time
+
+
+class Historical(BaseModel):
+    """The historical endpoints' envelope: the snapshot's time and the live answer it held."""
+
+    timestamp: dt.datetime
+    data: Any = None
+
+
+def _unwrap(data: Any, ctx: OddsContext) -> tuple[Any, dt.datetime | None]:
+    """A live answer as is, or a historical one's ``data`` with its snapshot time."""
+    if isinstance(data, dict) and "timestamp" in data and "data" in data:
+        envelope: Historical = _validate(Historical, data, ctx)
+        return envelope.data, envelope.timestamp
+    return data, None
 
 
 class Event(BaseModel):
@@ -383,7 +407,8 @@ def _validate(model: Any, data: Any, ctx: StatsContext) -> Any:
 
 def parse_events(body: bytes, ctx: OddsContext) -> pl.DataFrame:
     """``events`` -> ``nba_raw.odds_events`` rows."""
-    events: list[Event] = _validate(list[Event], _load_json(body, ctx), ctx)
+    listed, _ = _unwrap(_load_json(body, ctx), ctx)
+    events: list[Event] = _validate(list[Event], listed, ctx)
     return pl.DataFrame(
         [{"game_date": ctx.game_date, "event_id": e.id, "commence_time": e.commence_time,
           "home_team": e.home_team, "away_team": e.away_team} for e in events],
@@ -398,18 +423,25 @@ _PROPS_SCHEMA = {
     "home_team": pl.String, "away_team": pl.String, "bookmaker": pl.String, "market": pl.String,
     "player_name": pl.String, "line": pl.Float64, "over_price": pl.Float64,
     "under_price": pl.Float64, "last_update": pl.Datetime("us", "UTC"),
+    "snapshot_time": pl.Datetime("us", "UTC"),
 }  # fmt: skip
 
 
 def parse_event_odds(body: bytes, ctx: OddsContext) -> pl.DataFrame:
-    """Per-event ``odds`` -> one row per book, market and player: the book's main line.
+    """Per-event ``odds`` (live, or a historical snapshot) -> one row per book, market and
+    player: the book's main line, with the time its snapshot was taken (``ctx.snapshot_time``,
+    else the historical envelope's).
 
     Over and Under pair on the same point. Some books (Bovada, BetRivers) list a ladder of
     alternate points for one player in the main market; the main line is the pair whose two
     prices are closest to even (the book's own definition of it), the lower point on a tie. An
     outcome repeated with the same price adds nothing; with another price it contradicts itself.
     """
-    odds: EventOdds = _validate(EventOdds, _load_json(body, ctx), ctx)
+    data, taken = _unwrap(_load_json(body, ctx), ctx)
+    if data is None:  # a historical answer for an event without any snapshot yet
+        return pl.DataFrame(schema=_PROPS_SCHEMA)
+    odds: EventOdds = _validate(EventOdds, data, ctx)
+    taken = ctx.snapshot_time or taken
     # (book, market, player) -> point -> {"over": price, "under": price}
     ladders: dict[tuple[str, str, str], dict[float | None, dict[str, float | None]]] = {}
     updated: dict[tuple[str, str], dt.datetime | None] = {}
@@ -444,7 +476,7 @@ def parse_event_odds(body: bytes, ctx: OddsContext) -> pl.DataFrame:
              "home_team": odds.home_team, "away_team": odds.away_team, "bookmaker": book_key,
              "market": market_key, "player_name": player, "line": point,
              "over_price": ladder[point].get("over"), "under_price": ladder[point].get("under"),
-             "last_update": updated[(book_key, market_key)]}
+             "last_update": updated[(book_key, market_key)], "snapshot_time": taken}
         )  # fmt: skip
     return pl.DataFrame(rows, schema=_PROPS_SCHEMA)
 

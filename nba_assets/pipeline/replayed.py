@@ -98,8 +98,15 @@ def _answers(
 ) -> Iterator[tuple[bytes, parsers.StatsContext]]:
     """Each request's answer, with the parse context the raw assets give a landed payload."""
     for day, request in wanted:
-        context = parsers.OddsContext if request.source == ODDS_API else parsers.StatsContext
-        yield replay.body(request), context(request.endpoint, day, request.path)
+        if request.source != ODDS_API:
+            yield replay.body(request), parsers.StatsContext(request.endpoint, day, request.path)
+            continue
+        # A live answer's snapshot is the clock's; a historical one carries its own.
+        taken = None if request.path.startswith("historical/") else replay.now
+        yield (
+            replay.body(request),
+            parsers.OddsContext(request.endpoint, day, request.path, snapshot_time=taken),
+        )
 
 
 def _table(
@@ -188,7 +195,10 @@ def _day_frames(replay: _Replay, day: dt.date) -> dict[str, pl.DataFrame]:
     events = _table(
         raw.odds_events, _answers(replay, [(day, odds_api.events(day))]), parsers.parse_events
     )
-    odds = [(day, odds_api.event_odds(e, game_date=day)) for e in events.get_column("event_id")]
+    odds = [
+        (day, odds_api.odds_for(event_id, day, commence, replay.now))
+        for event_id, commence in events.select("event_id", "commence_time").iter_rows()
+    ]
     # The parser pairs Over and Under per book, market and player name as the book spells it.
     props = _table(
         raw.odds_player_props,

@@ -1,4 +1,10 @@
-"""The Odds API v4 endpoints of the replay server: events and event odds of basketball_nba."""
+"""The Odds API v4 endpoints of the replay server: events and event odds of basketball_nba.
+
+Like the real API, the live endpoints answer at the server's clock: an event is listed until it
+tips off, and its odds are the latest pull of each line taken by then. The historical endpoints
+(``/v4/historical/...?date=T``) answer as the live ones did at ``T`` (never later than the
+clock), wrapped with the snapshot's ``timestamp``: that is how a past day's lines are replayed.
+"""
 
 from __future__ import annotations
 
@@ -90,6 +96,9 @@ class OddsApi:
                     "error_code": "MISSING_KEY",
                 },
             )
+        historical = parts[:1] == ["historical"]
+        if historical:
+            parts = parts[1:]
         if len(parts) < 3 or parts[0] != "sports" or parts[2] != "events" or len(parts) > 5:
             raise HttpError(404, {"message": "Not found", "error_code": "NOT_FOUND"})
         if parts[1] != "basketball_nba":
@@ -99,12 +108,15 @@ class OddsApi:
         date_format = params.get("dateFormat", "iso")
         if date_format not in ("iso", "unix"):
             raise self._unprocessable("dateFormat must be iso or unix", "INVALID_DATE_FORMAT")
+        at = self._historical_time(params, now) if historical else now
         if len(parts) == 3:
-            payload, cost = self._odds_events(params, date_format), 0
+            payload, cost = self._odds_events(params, at, date_format), 0
         elif len(parts) == 5 and parts[4] == "odds":
-            payload, cost = self._odds_event_odds(parts[3], params, now, date_format)
+            payload, cost = self._odds_event_odds(parts[3], params, at, date_format, historical)
         else:
             raise HttpError(404, {"message": "Not found", "error_code": "NOT_FOUND"})
+        if historical:
+            payload, cost = self._historical(payload, parts, at, date_format), cost * 10
         with self._usage_lock:
             self._requests_used += cost
             used = self._requests_used
@@ -134,6 +146,33 @@ class OddsApi:
             )
         return _utc_text(moment)
 
+    def _historical_time(self, params: dict[str, str], now: datetime) -> datetime:
+        """The ``date`` of a historical request, never later than the server's clock."""
+        text = self._odds_time(params, "date")
+        if text is None:
+            raise self._unprocessable("Missing date parameter", "MISSING_HISTORICAL_TIMESTAMP")
+        return min(datetime.fromisoformat(text.replace("Z", "+00:00")), now)
+
+    def _historical(
+        self, payload: Any, parts: list[str], at: datetime, date_format: str
+    ) -> dict[str, Any]:
+        """A historical answer: the live answer at ``at`` under the snapshot it came from."""
+        if len(parts) == 3:
+            # Event listings are known at any time; the snapshot is the time asked for.
+            taken = _utc_text(at)
+        else:
+            taken = self._latest_snapshot(parts[3], at) or _utc_text(at)
+        return {
+            "timestamp": self._time_out(taken, date_format),
+            "previous_timestamp": None,
+            "next_timestamp": None,
+            "data": payload,
+        }
+
+    def _latest_snapshot(self, event_id: str, at: datetime) -> str | None:
+        pulls = self._props_by_event[event_id].filter(pl.col("snapshot_time") <= _utc_text(at))
+        return pulls.get_column("snapshot_time").max() if pulls.height else None  # type: ignore[return-value]
+
     @staticmethod
     def _time_out(iso_text: str, date_format: str) -> str | int:
         if date_format == "unix":
@@ -150,10 +189,13 @@ class OddsApi:
             "away_team": event["away_team"],
         }
 
-    def _odds_events(self, params: dict[str, str], date_format: str) -> list[dict[str, Any]]:
+    def _odds_events(
+        self, params: dict[str, str], now: datetime, date_format: str
+    ) -> list[dict[str, Any]]:
         start = self._odds_time(params, "commenceTimeFrom")
         end = self._odds_time(params, "commenceTimeTo")
-        events = self._events
+        # An event is listed until it tips off.
+        events = self._events.filter(pl.col("commence_time") > _utc_text(now))
         if start is not None:
             events = events.filter(pl.col("commence_time") >= start)
         if end is not None:
@@ -161,7 +203,12 @@ class OddsApi:
         return [self._event_payload(e, date_format) for e in events.iter_rows(named=True)]
 
     def _odds_event_odds(
-        self, event_id: str, params: dict[str, str], now: datetime, date_format: str
+        self,
+        event_id: str,
+        params: dict[str, str],
+        now: datetime,
+        date_format: str,
+        historical: bool = False,
     ) -> tuple[dict[str, Any], int]:
         regions = [r for r in params.get("regions", "").split(",") if r]
         books = [b for b in params.get("bookmakers", "").split(",") if b]
@@ -180,7 +227,7 @@ class OddsApi:
                 "oddsFormat must be american or decimal", "INVALID_ODDS_FORMAT"
             )
         event = self._event_index.get(event_id)
-        if event is None:
+        if event is None or (not historical and event["commence_time"] <= _utc_text(now)):
             raise HttpError(
                 404,
                 {

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         self.server.replay._serve(self, "POST")
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header tells the client the source's clock, the replay clock here.
+        return format_datetime(self.server.replay.current_time().astimezone(UTC), usegmt=True)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         # Request lines carry the odds API key; the server keeps its own counters instead.

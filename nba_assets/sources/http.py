@@ -68,6 +68,8 @@ class FetchResult:
         fetched_at: when the answer arrived (UTC).
         attempts: attempts it took (1 = no retry).
         elapsed_seconds: wall time from the first attempt to the answer, waits included.
+        source_time: the source's own clock when it answered (its ``Date`` header), or None
+            when it sent none: what "now" was for the data served.
     """
 
     endpoint: str
@@ -77,6 +79,7 @@ class FetchResult:
     fetched_at: dt.datetime
     attempts: int
     elapsed_seconds: float
+    source_time: dt.datetime | None = None
 
 
 class SourceError(RuntimeError):
@@ -124,6 +127,16 @@ def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> floa
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
+
+
+def _source_time(value: str | None) -> dt.datetime | None:
+    """A ``Date`` header as an aware UTC time; None when missing or unreadable."""
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).astimezone(dt.UTC)
+    except (TypeError, ValueError):
+        return None
 
 
 class BackoffWait:
@@ -295,6 +308,7 @@ class HttpFetcher:
                         fetched_at=dt.datetime.now(dt.UTC),
                         attempts=attempts,
                         elapsed_seconds=time.monotonic() - began,
+                        source_time=_source_time(response.headers.get("Date")),
                     )
         except _Retryable as error:
             raise self._failure(request, shown_url, attempts, str(error)) from None

@@ -1,4 +1,8 @@
-"""The Odds API v4 requests the scrapers make: a day's events, then each event's prop odds."""
+"""The Odds API v4 requests the scrapers make: a day's events, then each event's prop odds.
+
+Odds come live while an event has not tipped off, and from the historical endpoint (the last
+snapshot before tip-off) once it has: the live endpoint stops listing an event at its tip-off.
+"""
 
 from __future__ import annotations
 
@@ -36,36 +40,58 @@ def day_window(game_date: dt.date) -> tuple[str, str]:
 
 
 def events(game_date: dt.date) -> Request:
-    """Events that tip off on `game_date` (US/Eastern), asked for as a UTC window."""
+    """Every event that tips off on `game_date` (US/Eastern), asked for as a UTC window.
+
+    The listing is the historical one as of the day's first second: the live listing drops an
+    event at its tip-off, this one holds the whole day at any hour of it or after.
+    """
     start, end = day_window(game_date)
     return Request(
         SOURCE,
         "events",
-        f"sports/{SPORT}/events",
-        {"commenceTimeFrom": start, "commenceTimeTo": end, "dateFormat": "iso"},
+        f"historical/sports/{SPORT}/events",
+        {"commenceTimeFrom": start, "commenceTimeTo": end, "dateFormat": "iso", "date": start},
         game_dates=(game_date,),
     )
 
 
-def event_odds(event_id: str, game_date: dt.date, markets: Sequence[str] = PROP_MARKETS) -> Request:
+def event_odds(
+    event_id: str,
+    game_date: dt.date,
+    markets: Sequence[str] = PROP_MARKETS,
+    before: dt.datetime | None = None,
+) -> Request:
     """One event's odds for the given prop markets, US books, American prices.
 
     Args:
         event_id: the event, from `events`.
         game_date: the game day (US/Eastern) the event was listed for, named in errors.
         markets: prop market keys.
+        before: None for the live odds; else the historical snapshot last taken before this
+            time (an event's tip-off, once it has started).
     """
     if not markets:
         raise ValueError("event_odds needs at least one market")
-    return Request(
-        SOURCE,
-        "event_odds",
-        f"sports/{SPORT}/events/{event_id}/odds",
-        {
-            "regions": "us",
-            "markets": ",".join(markets),
-            "oddsFormat": "american",
-            "dateFormat": "iso",
-        },
-        game_dates=(game_date,),
-    )
+    params = {
+        "regions": "us",
+        "markets": ",".join(markets),
+        "oddsFormat": "american",
+        "dateFormat": "iso",
+    }
+    path = f"sports/{SPORT}/events/{event_id}/odds"
+    if before is not None:
+        path = f"historical/{path}"
+        params["date"] = _utc(before - dt.timedelta(seconds=1))
+    return Request(SOURCE, "event_odds", path, params, game_dates=(game_date,))
+
+
+# An event this close to tip-off when its odds are asked for is read from history: the live
+# endpoint would stop listing it before the answer came back.
+LIVE_MARGIN = dt.timedelta(minutes=5)
+
+
+def odds_for(event_id: str, game_date: dt.date, commence: dt.datetime, now: dt.datetime) -> Request:
+    """An event's odds at the source's clock ``now``: live before tip-off, else the historical
+    snapshot last taken before it."""
+    before = None if commence > now + LIVE_MARGIN else commence
+    return event_odds(event_id, game_date, before=before)

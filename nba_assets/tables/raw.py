@@ -162,11 +162,13 @@ odds_player_props = TableSpec(
         "over_price": pl.Float64(),
         "under_price": pl.Float64(),
         "last_update": pl.Datetime("us", "UTC"),
+        "snapshot_time": pl.Datetime("us", "UTC"),
     },
-    key=("event_id", "bookmaker", "market", "player_lookup"),
+    key=("event_id", "bookmaker", "market", "player_lookup", "snapshot_time"),
     clustering=("player_lookup", "market", "bookmaker"),
-    description="The Odds API player props: the day's pre-game snapshot, one row per book, market "
-    "and player; player_id is null when the book's name matched no NBA.com player.",
+    description="The Odds API player props, append-only: one row per lines snapshot, book, market "
+    "and player, from each event's payloads that changed since its last snapshot; player_id is "
+    "null when the book's name matched no NBA.com player.",
     nullable=frozenset({"player_id"}),
 )
 

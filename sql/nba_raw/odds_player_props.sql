@@ -14,8 +14,9 @@ CREATE TABLE IF NOT EXISTS `nba_raw.odds_player_props` (
   `line` FLOAT64,
   `over_price` FLOAT64,
   `under_price` FLOAT64,
-  `last_update` TIMESTAMP
+  `last_update` TIMESTAMP,
+  `snapshot_time` TIMESTAMP
 )
 PARTITION BY `game_date`
 CLUSTER BY `player_lookup`, `market`, `bookmaker`
-OPTIONS(description="The Odds API player props: the day's pre-game snapshot, one row per book, market and player; player_id is null when the book's name matched no NBA.com player.");
+OPTIONS(description="The Odds API player props, append-only: one row per lines snapshot, book, market and player, from each event's payloads that changed since its last snapshot; player_id is null when the book's name matched no NBA.com player.");

@@ -15,7 +15,7 @@ from nba_assets.defs.operations.days import day_schedule, eastern, last_written
 from nba_assets.defs.operations.jobs import PREDICTIONS_KEY, PROPS_KEY
 from nba_assets.defs.scrape.assets import EVENT_ODDS, ODDS, SCOREBOARD, scrape_key
 from nba_assets.defs.table_asset import asset_key
-from nba_assets.landing.manifest import read_manifest
+from nba_assets.landing.manifest import LandedFile, read_manifest, snapshot_time
 from nba_assets.landing.resource import LandingResource
 from nba_assets.landing.zone import LandingZone
 from nba_assets.tables import analytics, predictions
@@ -35,12 +35,11 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def landed_snapshot(zone: LandingZone, day: dt.date) -> dt.datetime | None:
-    """When the day's latest lines snapshot was taken: the last fetch time of the event odds the
-    scrape landed for it (its manifest), or None when no odds have landed for that day."""
-    manifest = read_manifest(zone, ODDS, EVENT_ODDS, day) or []
-    fetched = [dt.datetime.fromisoformat(f.fetched_at) for f in manifest if f.status == 200]
-    return max(fetched) if fetched else None
+def landed_snapshot(zone: LandingZone, day: dt.date) -> LandedFile | None:
+    """The day's latest landed lines snapshot (an event odds payload of its manifest, the last
+    by snapshot time), or None when no odds have landed for that day."""
+    manifest = [f for f in read_manifest(zone, ODDS, EVENT_ODDS, day) or [] if f.status == 200]
+    return max(manifest, key=snapshot_time, default=None)
 
 
 def predictions_on_new_lines(
@@ -60,14 +59,16 @@ def predictions_on_new_lines(
         context: dg.SensorEvaluationContext, landing: LandingResource
     ) -> dg.RunRequest | dg.SkipReason:
         today = eastern(clock()).date()
-        snapshot = landed_snapshot(landing.zone, today)
-        if snapshot is None:
+        landed = landed_snapshot(landing.zone, today)
+        if landed is None:
             return dg.SkipReason(f"no lines landed for {today} yet ({ODDS}/{EVENT_ODDS})")
+        snapshot = snapshot_time(landed)
         key = f"{today}:{snapshot.isoformat()}"
         if context.cursor == key:
             return dg.SkipReason(f"predictions for the {snapshot:%H:%M}Z snapshot already asked")
+        # The snapshot's own time is the source's clock; when it landed is this instance's.
         parsed = last_written(context.instance, PROPS_KEY, today)
-        if parsed is None or parsed < snapshot:
+        if parsed is None or parsed < dt.datetime.fromisoformat(landed.fetched_at):
             return dg.SkipReason(
                 f"the {snapshot:%H:%M}Z snapshot of {today} landed; waiting for"
                 f" {PROPS_KEY.to_user_string()} to parse it"

@@ -60,6 +60,8 @@ _PLAYER_GAME_COLUMNS = [
 
 _PROP_COLUMNS = [
     "game_date",
+    "event_id",
+    "snapshot_time",
     "commence_time",
     "bookmaker",
     "market",

@@ -10,8 +10,7 @@ from nba_assets.defs.table_asset import asset_key, table_asset
 from nba_assets.defs.util import each_date, partition_dates
 from nba_assets.lib import predict
 from nba_assets.lib.features import FEATURE_SET_VERSION
-from nba_assets.lib.lines import POINTS_MARKET, daily_points_lines
-from nba_assets.lib.market import pre_game_props
+from nba_assets.lib.lines import POINTS_MARKET, daily_points_lines, pre_game_props
 from nba_assets.lib.predict import market_blend, systems
 from nba_assets.models.io_manager import PointsModels
 from nba_assets.models.resource import ModelsResource
@@ -205,13 +204,14 @@ def _recorded(
 
 
 def _pre_game_lines(warehouse: WarehouseResource, start: dt.date, end: dt.date) -> pl.DataFrame:
-    """The days' points lines: the median across books of lines posted before tip-off."""
+    """The days' points lines: the median across books of each event's last snapshot before
+    tip-off (:func:`pre_game_props`)."""
     props = warehouse.get().read(
         raw.odds_player_props,
         start,
         end,
-        columns=["game_date", "commence_time", "bookmaker", "market", "player_lookup", "line"]
-        + ["over_price", "under_price", "last_update"],
+        columns=["game_date", "event_id", "snapshot_time", "commence_time", "bookmaker", "market"]
+        + ["player_lookup", "line", "over_price", "under_price", "last_update"],
     )
     return daily_points_lines(pre_game_props(props.filter(pl.col("market") == POINTS_MARKET)))
 

@@ -20,7 +20,7 @@ from nba_assets.defs.scrape.assets import (
 )
 from nba_assets.defs.table_asset import table_asset
 from nba_assets.defs.util import each_date, partition_dates
-from nba_assets.landing.manifest import landed_payloads
+from nba_assets.landing.manifest import landed_payloads, snapshot_time
 from nba_assets.landing.resource import LandingResource
 from nba_assets.lib import parsers
 from nba_assets.lib.names import apply_aliases, with_player_lookup
@@ -66,11 +66,14 @@ def _parse_range(
     landing zone untouched: parsing only reads.
     """
     start, end = partition_dates(context)
-    context_type = parsers.OddsContext if source == ODDS else parsers.StatsContext
     frames, payloads, duplicates = [], 0, 0
     for day in each_date(start, end):
         for entry, body in landed_payloads(landing.zone, source, endpoint, day):
-            ctx = context_type(endpoint, day, entry.name)
+            ctx = (
+                parsers.OddsContext(endpoint, day, entry.name, snapshot_time(entry))
+                if source == ODDS
+                else parsers.StatsContext(endpoint, day, entry.name)
+            )
             try:
                 frame = parse(body, ctx)
                 parsers.check_columns(frame, spec, list(schema), ctx)
@@ -78,7 +81,7 @@ def _parse_range(
             except parsers.PayloadError as error:
                 # Listing costs a request on GCS: only a failure looks up the file's full URI.
                 landed = landing.zone.list(source, endpoint, day)
-                uris = [u for u in landed if u.rsplit("/", 1)[-1] == entry.name]
+                uris = [u for u in landed if u.endswith("/" + entry.name)]
                 raise error.landed_at(uris[0] if uris else entry.name) from None
             if dropped:
                 context.log.warning(
@@ -123,7 +126,8 @@ odds_events = _raw_asset(raw.odds_events, EVENTS, ODDS, parsers.parse_events)
 def odds_player_props(
     context: dg.AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource
 ) -> dg.Output:
-    """Sportsbook player props of the day's snapshot, matched to NBA.com players by name."""
+    """Sportsbook player props of every lines snapshot of the day (append-only: each landed
+    snapshot's rows, with its time), matched to NBA.com players by name."""
     start, end = partition_dates(context)
     spec = raw.odds_player_props
     schema = pl.Schema(

@@ -1,14 +1,22 @@
 """Phase 1: fetch each source endpoint for the days of the run and land the payloads as files."""
 
 import datetime as dt
+import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import dagster as dg
 
 from nba_assets.defs.pools import NBA_STATS_POOL, ODDS_API_POOL
 from nba_assets.defs.util import each_date, partition_dates
-from nba_assets.landing.manifest import LandedFile, landed_payloads, write_manifest
+from nba_assets.landing.manifest import (
+    LandedFile,
+    landed_payloads,
+    read_manifest,
+    snapshot_time,
+    write_manifest,
+)
 from nba_assets.landing.resource import LandingResource
 from nba_assets.lib import parsers
 from nba_assets.partitions import game_date_partitions
@@ -51,11 +59,21 @@ def _land(
     endpoint: str,
     days: Sequence[dt.date],
     named: Sequence[tuple[dt.date, str, FetchResult]],
+    kept: Mapping[dt.date, Sequence[LandedFile]] | None = None,
+    snapshots: Mapping[str, dt.datetime] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> dg.MaterializeResult:
-    """Land every payload, write each day's manifest (empty on days without requests)."""
-    by_day: dict[dt.date, list[LandedFile]] = {d: [] for d in days}
+    """Land every payload, write each day's manifest (empty on days without requests).
+
+    Args:
+        kept: per day, entries landed before that stay in its manifest (append-only endpoints).
+        snapshots: per payload name, when its lines snapshot was taken.
+        extra: more metadata for the materialization.
+    """
+    by_day: dict[dt.date, list[LandedFile]] = {d: list((kept or {}).get(d, ())) for d in days}
     for day, name, result in named:
         landing.zone.write(source, endpoint, day, name, result.body)
+        taken = (snapshots or {}).get(name)
         by_day[day].append(
             LandedFile(
                 name=name,
@@ -64,6 +82,8 @@ def _land(
                 bytes=len(result.body),
                 fetched_at=result.fetched_at.isoformat(),
                 attempts=result.attempts,
+                source_time=result.source_time.isoformat() if result.source_time else None,
+                snapshot_time=taken.isoformat() if taken else None,
             )
         )
     for day, files in by_day.items():
@@ -85,6 +105,7 @@ def _land(
             "statuses": ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())) or "none",
             "fetch_seconds": round(sum(r.elapsed_seconds for _, _, r in named), 3),
             "payloads (first 20)": dg.MetadataValue.md(table),
+            **(extra or {}),
         }
     )
 
@@ -202,21 +223,87 @@ def odds_events_scrape(
     )
 
 
+def _source_now(entry: LandedFile) -> dt.datetime:
+    """The source's clock now, from its Date header on the listing (moved on by the time since
+    that fetch); the local clock when the source sent none."""
+    now = dt.datetime.now(dt.UTC)
+    if entry.source_time is None:
+        return now
+    return dt.datetime.fromisoformat(entry.source_time) + (
+        now - dt.datetime.fromisoformat(entry.fetched_at)
+    )
+
+
+def _event_of(body: bytes) -> tuple[Any, dt.datetime | None]:
+    """An event odds payload's event (the live answer, or a historical snapshot's data) and the
+    historical snapshot's time (None for a live answer)."""
+    data = json.loads(body)
+    if isinstance(data, dict) and "timestamp" in data and "data" in data:
+        return data["data"], dt.datetime.fromisoformat(data["timestamp"].replace("Z", "+00:00"))
+    return data, None
+
+
+def _latest_landed(landing: LandingResource, day: dt.date) -> dict[str, tuple[LandedFile, Any]]:
+    """Each event's last landed odds payload of the day (by snapshot time), and its event."""
+    latest: dict[str, tuple[LandedFile, Any]] = {}
+    if read_manifest(landing.zone, ODDS, EVENT_ODDS, day) is None:
+        return latest
+    for entry, body in landed_payloads(landing.zone, ODDS, EVENT_ODDS, day):
+        event_id = entry.name.rsplit("/", 1)[-1].removesuffix(".json")
+        held = latest.get(event_id)
+        if held is None or snapshot_time(held[0]) <= snapshot_time(entry):
+            latest[event_id] = (entry, _event_of(body)[0])
+    return latest
+
+
 @_scrape_asset(
     EVENT_ODDS,
-    "The Odds API: the pre-game player prop markets of every event of each day.",
+    "The Odds API: snapshots of the pre-game player prop markets of every event of each day,"
+    " append-only (each event's payload lands again only when its odds changed).",
     deps=[scrape_key(EVENTS)],
 )
 def odds_event_odds(
     context: dg.AssetExecutionContext, sources: SourcesResource, landing: LandingResource
 ) -> dg.MaterializeResult:
+    """Live odds for events not yet started; the last snapshot before tip-off, from the
+    historical endpoint, for those that have. A payload equal to the event's last landed one is
+    not landed again, so re-running a finished day changes nothing."""
     days = each_date(*partition_dates(context))
     wanted = []
     for day in days:
         for entry, body in landed_payloads(landing.zone, ODDS, EVENTS, day):
             events = parsers.parse_events(body, parsers.OddsContext(EVENTS, day, entry.name))
-            for event_id in events.get_column("event_id").to_list():
-                wanted.append((day, f"{event_id}.json", odds_api.event_odds(event_id, day)))
+            now = _source_now(entry)
+            for event_id, commence in events.select("event_id", "commence_time").iter_rows():
+                wanted.append((day, event_id, odds_api.odds_for(event_id, day, commence, now)))
     results = sources.fetch([r for _, _, r in wanted])
-    named = [(d, n, res) for (d, n, _), res in zip(wanted, results, strict=True)]
-    return _land(landing, ODDS, EVENT_ODDS, days, named)
+    latest = {day: _latest_landed(landing, day) for day in days}
+    kept = {day: read_manifest(landing.zone, ODDS, EVENT_ODDS, day) or [] for day in days}
+    named, snapshots, unchanged, without_lines = [], {}, 0, 0
+    for (day, event_id, _), result in zip(wanted, results, strict=True):
+        event, historical_time = _event_of(result.body)
+        if event is None or not event.get("bookmakers"):
+            without_lines += 1
+            continue
+        held = latest[day].get(event_id)
+        if held is not None and held[1] == event:
+            unchanged += 1
+            continue
+        taken = (historical_time or result.source_time or result.fetched_at).astimezone(dt.UTC)
+        name = f"{taken:%Y%m%dT%H%M%SZ}/{event_id}.json"
+        named.append((day, name, result))
+        snapshots[name] = taken
+    return _land(
+        landing,
+        ODDS,
+        EVENT_ODDS,
+        days,
+        named,
+        kept=kept,
+        snapshots=snapshots,
+        extra={
+            "snapshots_landed": len({n.split("/", 1)[0] for n in snapshots}),
+            "events_unchanged": unchanged,
+            "events_without_lines": without_lines,
+        },
+    )
