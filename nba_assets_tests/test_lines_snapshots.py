@@ -8,8 +8,9 @@ replay server over HTTP; the day's jobs run in process into a DuckDB warehouse:
 - each snapshot lands once (a lines run that finds nothing new lands nothing), and gives exactly
   one predictions request, keyed by (day, snapshot);
 - the predictions after each snapshot carry that snapshot's lines;
-- grading grades each player-game on the last snapshot taken before its own tip-off: the 16:00
-  lines for the evening games, the noon lines for the 15:30 game;
+- grading grades each player-game on the last snapshot taken before its own tip-off (its
+  ``line_snapshot_time``): the 16:00 lines for the evening games, the noon lines for the 15:30
+  game;
 - re-running the finished day lands no line and changes no graded row.
 """
 
@@ -194,20 +195,24 @@ def test_a_day_morning_to_night_with_three_snapshots(day: Day) -> None:
         day.run(jobs.POST_GAME_JOB)
     day.run(jobs.GRADING_JOB)
     graded = day.sql(
-        "select a.player_lookup, a.line, e.commence_time from nba_predictions.prediction_accuracy a"
+        "select a.player_lookup, a.line, a.line_snapshot_time, e.commence_time"
+        " from nba_predictions.prediction_accuracy a"
         " join nba_raw.odds_player_props p using (game_date, player_lookup)"
         " join nba_raw.odds_events e using (game_date, event_id)"
         f" where a.game_date = '{DAY}' and a.system_id = 'moving_average_v1'"
         " and a.line is not null group by all"
     )
-    tip = {p: t for p, _, t in graded.iter_rows()}
+    assert graded.height == len(noon)
+    tip = {p: t for p, _, _, t in graded.iter_rows()}
     late_pull = LATE.astimezone(dt.UTC)
     before_late = {p for p, t in tip.items() if t <= late_pull}
     after_late = set(tip) - before_late
     assert before_late and after_late, "the day has games on both sides of the 16:00 pull"
-    lines = {p: line for p, line, _ in graded.iter_rows()}
-    assert all(lines[p] == noon[p] for p in before_late)
-    assert all(lines[p] == noon[p] + 1 for p in after_late)
+    lines = {p: (line, taken) for p, line, taken, _ in graded.iter_rows()}
+    noon_pull = at(DAY, dt.time(12, 0))
+    assert all(lines[p] == (noon[p], noon_pull) for p in before_late)
+    assert all(lines[p] == (noon[p] + 1, LATE) for p in after_late)
+    assert all(taken < tip[p] for p, (_, taken) in lines.items()), "graded before tip-off"
 
     # The finished day re-run, every phase: nothing lands, no graded row moves.
     accuracy = f"select * from nba_predictions.prediction_accuracy where game_date = '{DAY}'"

@@ -13,7 +13,7 @@ import pytest
 from nba_assets.defs.predictions import checks as prediction_checks
 from nba_assets.defs.predictions.assets import player_prop_predictions, points_model
 from nba_assets.lib import predict
-from nba_assets.lib.lines import daily_points_lines
+from nba_assets.lib.lines import daily_points_lines, pre_game_props
 from nba_assets.lib.predict import NO_LINE, OVER, PASS, UNDER, Thresholds, market_blend, systems
 from nba_assets.tables import analytics, precompute, predictions, raw
 from nba_assets.warehouse.resource import WarehouseResource
@@ -27,6 +27,8 @@ from nba_assets_tests.test_walk_forward import (
 )
 
 T = Thresholds(min_edge=3.0, min_confidence=0.4)
+NOON = dt.datetime(2025, 11, 1, 17, tzinfo=dt.UTC)
+_17_HOURS, _23_HOURS = dt.timedelta(hours=17), dt.timedelta(hours=23)
 
 
 @pytest.mark.parametrize(
@@ -99,12 +101,49 @@ def test_daily_line_is_the_median_across_books_of_the_points_market() -> None:
             "line": [20.5, 21.5, 21.5, 8.5, None],
             "over_price": [-110.0, -120.0, 100.0, -110.0, -110.0],
             "under_price": [-110.0, 100.0, -120.0, -110.0, -110.0],
+            "snapshot_time": [NOON] * 5,
         }
     )
     (row,) = daily_points_lines(props).iter_rows(named=True)
     assert row["player_lookup"] == "x" and row["line"] == 21.5 and row["line_books"] == 3
     assert row["over_price"] == pytest.approx(-110.0) and row["under_price"] == -110.0
-    assert row["line_source"] == "odds_api"
+    assert row["line_source"] == "odds_api" and row["line_snapshot_time"] == NOON
+
+
+def test_lines_are_each_events_last_snapshot_before_tip_off() -> None:
+    """Event e tips off at 19:00: its 10:00 and 16:00 pulls count, the 16:00 one wins, and its
+    19:30 pull (after tip-off) does not; a player the 16:00 pull no longer lists has no line.
+    Event f's only pull, at 10:00, stands."""
+    day, tip = dt.date(2025, 11, 1), dt.datetime(2025, 11, 1, 23, tzinfo=dt.UTC)
+    pulls = [tip.replace(hour=15), tip.replace(hour=21), tip.replace(hour=23, minute=30)]
+    rows = [
+        ("e", pulls[0], "x", 20.5),
+        ("e", pulls[0], "y", 10.5),
+        ("e", pulls[1], "x", 22.5),
+        ("e", pulls[2], "x", 30.5),
+        ("f", pulls[0], "z", 5.5),
+    ]
+    props = pl.DataFrame(
+        {
+            "game_date": [day] * len(rows),
+            "event_id": [r[0] for r in rows],
+            "commence_time": [tip] * len(rows),
+            "snapshot_time": [r[1] for r in rows],
+            "bookmaker": ["a"] * len(rows),
+            "market": ["player_points"] * len(rows),
+            "player_lookup": [r[2] for r in rows],
+            "line": [r[3] for r in rows],
+            "over_price": [-110.0] * len(rows),
+            "under_price": [-110.0] * len(rows),
+            "last_update": [None] * len(rows),
+        },
+        schema_overrides={"last_update": pl.Datetime("us", "UTC")},
+    )
+    lines = daily_points_lines(pre_game_props(props))
+    assert lines.select("player_lookup", "line", "line_snapshot_time").rows() == [
+        ("x", 22.5, pulls[1]),
+        ("z", 5.5, pulls[0]),
+    ]
 
 
 ENSEMBLE_DAY = dt.date(2025, 11, 10)
@@ -156,6 +195,9 @@ def test_predictions_asset_gives_every_system_for_every_player(tmp_path: Path) -
                 "game_date",
                 "player_lookup",
                 event_id=pl.lit("e1"),
+                # The day's noon pull, before a 19:00 tip-off.
+                snapshot_time=pl.col("game_date").cast(pl.Datetime("us", "UTC")) + _17_HOURS,
+                commence_time=pl.col("game_date").cast(pl.Datetime("us", "UTC")) + _23_HOURS,
                 bookmaker=pl.lit(book),
                 market=pl.lit("player_points"),
                 line=pl.lit(14.5 + i),

@@ -16,6 +16,7 @@ LINE_SCHEMA = pl.Schema(
         "over_price": pl.Float64(),
         "under_price": pl.Float64(),
         "line_source": pl.String(),
+        "line_snapshot_time": pl.Datetime("us", "UTC"),
     }
 )
 
@@ -65,6 +66,7 @@ def daily_points_lines(props: pl.DataFrame) -> pl.DataFrame:
 
     Returns:
         Frame with :data:`LINE_SCHEMA`; rows without a line or a ``player_lookup`` are ignored.
+        ``line_snapshot_time`` is when the snapshot the line comes from was taken.
     """
     points = props.filter(
         (pl.col("market") == POINTS_MARKET)
@@ -78,6 +80,7 @@ def daily_points_lines(props: pl.DataFrame) -> pl.DataFrame:
             line_books=pl.col("bookmaker").n_unique().cast(pl.Int64),
             over_decimal=american_to_decimal(pl.col("over_price")).median(),
             under_decimal=american_to_decimal(pl.col("under_price")).median(),
+            line_snapshot_time=pl.col("snapshot_time").max(),
         )
         .with_columns(
             over_price=decimal_to_american(pl.col("over_decimal")).round(1),

@@ -22,6 +22,7 @@ _PREDICTION = {
     "line": pl.Float64(),
     "line_books": pl.Int64(),
     "line_source": pl.String(),
+    "line_snapshot_time": pl.Datetime("us", "UTC"),
     "over_price": pl.Float64(),
     "under_price": pl.Float64(),
     "edge": pl.Float64(),
@@ -67,7 +68,9 @@ player_prop_predictions = TableSpec(
     "with the day's median sportsbook line and an OVER / UNDER / PASS / NO_LINE recommendation.",
     column_descriptions={
         "confidence": "0..1: how much history stands behind the prediction and how steady it is",
-        "line": "median points line across books in the day's pre-game snapshot",
+        "line": "median points line across books in the last lines snapshot taken before the "
+        "game's tip-off (when the predictions were made)",
+        "line_snapshot_time": "when the snapshot the line comes from was taken (UTC)",
         "over_price": "median over price across books, American odds",
         "under_price": "median under price across books, American odds",
         "edge": "predicted_points - line",

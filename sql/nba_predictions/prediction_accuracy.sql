@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS `nba_predictions.prediction_accuracy` (
   `line` FLOAT64,
   `line_books` INT64,
   `line_source` STRING,
+  `line_snapshot_time` TIMESTAMP,
   `over_price` FLOAT64,
   `under_price` FLOAT64,
   `edge` FLOAT64,

@@ -108,6 +108,7 @@ def prediction_rows(
     out = long.join(lines, on=["game_date", "player_lookup"], how="left").with_columns(
         edge=pl.col("predicted_points") - pl.col("line"),
         line_source=pl.when(pl.col("line").is_not_null()).then(pl.col("line_source")),
+        line_snapshot_time=pl.when(pl.col("line").is_not_null()).then(pl.col("line_snapshot_time")),
         over_probability=pl.lit(None, pl.Float64),
     )
     return out.with_columns(recommendation=recommendation_expr(thresholds)).sort(
