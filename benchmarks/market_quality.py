@@ -3,7 +3,7 @@
 python benchmarks/market_quality.py [--json] [--archive DIR] [--start D] [--end D]
     Builds every table from the shipped archive through the production parsers
     (``model_quality.build_tables``: feature set v2, with the pre-game market), runs the three
-    base systems as the assets do (weekly LightGBM models trained only on games before their
+    base systems as the assets do (monthly LightGBM models trained only on games before their
     boundary, the ensemble's weight learned on earlier days), then the market systems
     walk-forward (each day learns only from the graded days before it), grades all of them as
     the grading asset does, and prints, on the same player-games: each system's MAE against the

@@ -502,9 +502,9 @@ def tune_binning(tables: Tables) -> None:
             # Progress, not a result: to stderr, out of the results file.
             print(f"  {boundary}: {cpu[modes[0]]:.0f} / {cpu[modes[1]]:.0f} CPU s", file=sys.stderr)
         # The asset's held-out check of a boundary (validation_mae) is the same fit as the
-        # model of the boundary VALIDATION_DAYS earlier, when the run has it: then it is reused.
+        # model of its held-out boundary, when the run has it: then it is reused.
         for boundary in bounds:
-            early = boundary - dt.timedelta(days=predict.VALIDATION_DAYS)
+            early = predict.held_out_boundary(boundary)
             checks += 1
             reused += (
                 early in kept

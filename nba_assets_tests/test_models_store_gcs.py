@@ -101,7 +101,7 @@ def test_points_model_io_manager_keeps_models_in_the_bucket(
 
     bucket = f"models-{uuid.uuid4().hex[:12]}"
     gcs_client.create_bucket(bucket)
-    start, end = dt.date(2024, 3, 6), dt.date(2024, 3, 12)
+    start, end = dt.date(2024, 2, 26), dt.date(2024, 3, 3)
     res, _, _ = seeded(tmp_path, end)
     models = ModelsResource(
         root=str(tmp_path / "local-models"),
@@ -115,12 +115,12 @@ def test_points_model_io_manager_keeps_models_in_the_bucket(
 
     assert materialize_range([points_model], res, start, end).success
     names = sorted(b.name for b in gcs_client.list_blobs(bucket))
-    weeks = ["lightgbm_v1-weekly-20240304", "lightgbm_v1-weekly-20240311"]
-    assert names == sorted(f"models/test/{w}.{ext}" for w in weeks for ext in ("json", "txt"))
+    months = ["lightgbm_v1-monthly-20240201", "lightgbm_v1-monthly-20240301"]
+    assert names == sorted(f"models/test/{m}.{ext}" for m in months for ext in ("json", "txt"))
     assert not (tmp_path / "local-models").exists()
     warehouse = res["warehouse"].get()  # type: ignore[attr-defined]
     uris = set(warehouse.read(predictions.points_model)["artifact_uri"])
-    assert uris == {f"gs://{bucket}/models/test/{w}.txt" for w in weeks}
+    assert uris == {f"gs://{bucket}/models/test/{m}.txt" for m in months}
 
     # The predictions alone: the boosters come back from the bucket through the IO manager.
     assets = [points_model, player_prop_predictions]

@@ -233,4 +233,5 @@ def test_predictions_asset_gives_every_system_for_every_player(tmp_path: Path) -
     assert (df.filter(pl.col("line").is_null())["recommendation"] == NO_LINE).all()
     assert set(with_line["recommendation"]) <= {OVER, UNDER, PASS}
     lightgbm = df.filter(pl.col("system_id") == predict.SYSTEM_LIGHTGBM)
-    assert lightgbm["model_version"].str.starts_with("lightgbm_v1-weekly-").all()
+    cadence = predict.RETRAIN_CADENCE
+    assert lightgbm["model_version"].str.starts_with(f"lightgbm_v1-{cadence}-").all()

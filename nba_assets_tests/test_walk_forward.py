@@ -173,14 +173,14 @@ def test_a_model_leaves_out_features_missing_from_the_rows_it_serves() -> None:
 
 
 def test_model_for_day_is_blind_to_that_day_and_later(tmp_path: Path) -> None:
-    start, end = dt.date(2024, 3, 6), dt.date(2024, 3, 19)
+    start, end = dt.date(2024, 2, 24), dt.date(2024, 3, 5)
     res, features, box = seeded(tmp_path, end)
 
     assert materialize_range([points_model], res, start, end).success
     warehouse = res["warehouse"]
     assert isinstance(warehouse, WarehouseResource)
     registry = warehouse.get().read(predictions.points_model)
-    assert registry.height == 14 and registry.get_column("model_id").null_count() == 0
+    assert registry.height == 11 and registry.get_column("model_id").null_count() == 0
     assert (registry["trained_through"] < registry["game_date"]).all()
     assert (registry["boundary"] <= registry["game_date"]).all()
     store = LocalModelStore(tmp_path / "models")
@@ -190,10 +190,10 @@ def test_model_for_day_is_blind_to_that_day_and_later(tmp_path: Path) -> None:
         assert meta.feature_set_version == FEATURE_SET_VERSION and meta.training_rows > 0
 
     # Poison every game from the boundary of the day on (a row on the day itself included):
-    # the model serving that day must come out identical; the next week's must not.
-    day = dt.date(2024, 3, 13)
+    # the model serving that day must come out identical; the next month's must not.
+    day = dt.date(2024, 2, 28)
     boundary = predict.cadence_boundary(day)
-    served, later = model_id_for(boundary), model_id_for(dt.date(2024, 3, 18))
+    served, later = model_id_for(boundary), model_id_for(dt.date(2024, 3, 1))
     before = {m: (tmp_path / "models" / f"{m}.txt").read_text() for m in (served, later)}
     poisoned = box.filter(pl.col("game_date") >= boundary).with_columns(pl.col("pts") * 10 + 7)
     write(res, analytics.player_game_summary, poisoned)
@@ -216,26 +216,26 @@ def test_registry_reuses_a_model_trained_on_the_same_rows(tmp_path: Path) -> Non
     assert trained == [1, 0]
 
 
-def test_weeks_without_games_keep_the_previous_model(tmp_path: Path) -> None:
-    last_game = dt.date(2024, 3, 1)  # then four weeks without games, as in an off-season
+def test_months_without_games_keep_the_previous_model(tmp_path: Path) -> None:
+    last_game = dt.date(2024, 2, 29)  # then two months without games, as in an off-season
     res, features, box = seeded(tmp_path, last_game)
 
-    result = materialize_range([points_model], res, dt.date(2024, 3, 4), dt.date(2024, 3, 31))
+    result = materialize_range([points_model], res, dt.date(2024, 3, 4), dt.date(2024, 4, 30))
     assert result.success
     events = result.asset_materializations_for_node("nba_predictions__points_model")
     assert {e.metadata["models_trained"].value for e in events} == {1}  # one per partition
     warehouse = res["warehouse"]
     assert isinstance(warehouse, WarehouseResource)
     registry = warehouse.get().read(predictions.points_model)
-    assert registry.height == 28
-    assert set(registry.get_column("model_id")) == {model_id_for(dt.date(2024, 3, 4))}
+    assert registry.height == 58
+    assert set(registry.get_column("model_id")) == {model_id_for(dt.date(2024, 3, 1))}
     assert (registry["trained_through"] == last_game).all()
 
 
 def test_predictions_load_the_served_models_through_the_io_manager(tmp_path: Path) -> None:
     from nba_assets.defs.predictions.assets import player_prop_predictions
 
-    start, end = dt.date(2024, 3, 6), dt.date(2024, 3, 12)
+    start, end = dt.date(2024, 2, 26), dt.date(2024, 3, 3)
     res, features, box = seeded(tmp_path, end)
     assert materialize_range([points_model], res, start, end).success
 
@@ -255,7 +255,7 @@ def test_predictions_load_the_served_models_through_the_io_manager(tmp_path: Pat
     served = features.filter(pl.col("game_date") >= start).join(
         registry.select("game_date", "model_id"), on="game_date"
     )
-    assert served.get_column("model_id").n_unique() == 2  # the weeks of 03-04 and 03-11
+    assert served.get_column("model_id").n_unique() == 2  # the months of 02-01 and 03-01
     direct = pl.concat(
         part.with_columns(predict_points=predict.predict_points(store.load(str(m)), part))
         for (m,), part in served.group_by("model_id")
@@ -352,13 +352,16 @@ def test_a_boundary_bins_its_own_rows_when_the_season_s_bins_cannot_serve_it() -
     assert model is not None and "usage_last_10" in model.booster.feature_name()
 
 
+MONTHS = [dt.date(2023, 8, 1), dt.date(2023, 9, 1), dt.date(2023, 10, 1)]  # monthly boundaries
+
+
 def test_a_boundary_s_model_is_the_same_whichever_run_trains_it(tmp_path: Path) -> None:
-    features, box = synthetic_history(dt.date(2023, 5, 1), dt.date(2023, 8, 27))
+    features, box = synthetic_history(dt.date(2023, 5, 1), dt.date(2023, 10, 6))
     trained: dict[str, dict[str, str]] = {}
     registries: dict[str, pl.DataFrame] = {}
     for shape, ranges in {
-        "ranged": [(AUGUST[0] + dt.timedelta(days=2), AUGUST[-1] + dt.timedelta(days=6))],
-        "weekly": [(b + dt.timedelta(days=2), b + dt.timedelta(days=2)) for b in AUGUST],
+        "ranged": [(MONTHS[0] + dt.timedelta(days=2), MONTHS[-1] + dt.timedelta(days=5))],
+        "a day a month": [(b + dt.timedelta(days=2), b + dt.timedelta(days=2)) for b in MONTHS],
     }.items():
         res = resources(tmp_path / shape)
         write(res, precompute.ml_feature_store, features)
@@ -376,9 +379,9 @@ def test_a_boundary_s_model_is_the_same_whichever_run_trains_it(tmp_path: Path) 
         )
         models = tmp_path / shape / "models"
         trained[shape] = {p.name: p.read_text() for p in models.glob("*.txt")}
-    assert len(trained["ranged"]) == len(AUGUST)
-    assert trained["ranged"] == trained["weekly"]
-    assert registries["ranged"].equals(registries["weekly"])
+    assert len(trained["ranged"]) == len(MONTHS)
+    assert trained["ranged"] == trained["a day a month"]
+    assert registries["ranged"].equals(registries["a day a month"])
     assert registries["ranged"].get_column("validation_mae").null_count() == 0
 
 

@@ -95,7 +95,7 @@ def points_model(
     warehouse: WarehouseResource,
     models: ModelsResource,
 ) -> dg.Output[PointsModels]:
-    """The LightGBM points model serving each day, retrained weekly on earlier games only.
+    """The LightGBM points model serving each day, retrained monthly on earlier games only.
 
     The IO manager stores the boosters (a local folder, or GCS in production) and the registry
     of which model serves each day; a model already stored for a boundary and trained on the
