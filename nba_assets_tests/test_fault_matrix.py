@@ -200,7 +200,9 @@ def game_log_column(payload: dict, header: str) -> list:
 
 
 def points(payload: dict) -> list:
-    markets = [m for b in payload["bookmakers"] for m in b["markets"]]
+    # A finished day's odds are the historical snapshot before tip-off: the event is its data.
+    event = payload.get("data", payload)
+    markets = [m for b in event["bookmakers"] for m in b["markets"]]
     return [o.get("point") for m in markets for o in m["outcomes"]]
 
 
