@@ -207,13 +207,15 @@ def bench_scrape(quick: bool) -> dict[str, float]:
     with ReplayServer(archive, faults=FaultSpec.parse("slow:1.0:0.2s")) as server:
         bases = {"nba_stats": f"{server.base_url}/stats", "odds_api": f"{server.base_url}/v4"}
         listing = HttpFetcher(bases, api_key="replay").fetch_all([odds_api.events(day)])[0]
-        events = [e["id"] for e in json.loads(listing.body)]
+        # The day is over: each event's odds are its last snapshot before tip-off.
+        listed = json.loads(listing.body)["data"]
+        events = [(e["id"], dt.datetime.fromisoformat(e["commence_time"])) for e in listed]
         requests = [
             nba_stats.scoreboard(day),
             *(nba_stats.league_game_log(day, pt, season, "Regular Season") for pt in "PT"),
             nba_stats.all_players(season, [day]),
             odds_api.events(day),
-            *(odds_api.event_odds(e, day) for e in events),
+            *(odds_api.event_odds(e, day, before=tip) for e, tip in events),
         ]
         for bound in (1, 8):
             fetcher = HttpFetcher(bases, api_key="replay", max_concurrency=bound)
