@@ -228,3 +228,24 @@ def test_a_day_morning_to_night_with_three_snapshots(day: Day) -> None:
         .sort(keys)
         .equals(after.drop("graded_at", strict=False).sort(keys))
     )
+
+
+def test_a_restated_snapshot_replaces_its_manifest_entry(tmp_path: Path) -> None:
+    """A snapshot landed again under its name (the source restated it) is named once."""
+    from nba_assets.defs.scrape import assets as scrape
+    from nba_assets.sources.http import FetchResult
+
+    landing = LandingResource(root=str(tmp_path))
+    name = "20251102T170000Z/e1.json"
+
+    def land(body: bytes) -> None:
+        fetched = dt.datetime(2025, 11, 2, 17, 5, tzinfo=dt.UTC)
+        result = FetchResult("event_odds", "http://x", 200, body, fetched, 1, 0.1)
+        kept = {DAY: read_manifest(landing.zone, scrape.ODDS, scrape.EVENT_ODDS, DAY) or []}
+        scrape._land(landing, scrape.ODDS, scrape.EVENT_ODDS, [DAY], [(DAY, name, result)], kept)
+
+    land(b'{"v": 1}')
+    land(b'{"v": 2}')
+    manifest = read_manifest(landing.zone, scrape.ODDS, scrape.EVENT_ODDS, DAY) or []
+    assert [entry.name for entry in manifest] == [name]
+    assert landing.zone.read_named(scrape.ODDS, scrape.EVENT_ODDS, DAY, name) == b'{"v": 2}'

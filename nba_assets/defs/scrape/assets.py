@@ -70,7 +70,12 @@ def _land(
         snapshots: per payload name, when its lines snapshot was taken.
         extra: more metadata for the materialization.
     """
-    by_day: dict[dt.date, list[LandedFile]] = {d: list((kept or {}).get(d, ())) for d in days}
+    # A payload landed again under the same name (a snapshot the source restated) replaces its
+    # entry, so the manifest never names a file twice.
+    landing_now = {(day, name) for day, name, _ in named}
+    by_day: dict[dt.date, list[LandedFile]] = {
+        d: [f for f in (kept or {}).get(d, ()) if (d, f.name) not in landing_now] for d in days
+    }
     for day, name, result in named:
         landing.zone.write(source, endpoint, day, name, result.body)
         taken = (snapshots or {}).get(name)
