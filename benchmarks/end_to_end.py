@@ -119,23 +119,54 @@ def bench_demo() -> dict[str, float]:
 
 
 def _run_profile(home: Path) -> dict[str, float]:
-    """From the Dagster instance of ``home``: wall time of its runs, the time inside steps
-    (our asset code, its IO managers and checks), and when the last history step ended."""
+    """From the Dagster instance of ``home``: wall time of its runs, the time our code took
+    inside steps, and when the last history step ended.
+
+    Our code is a step's compute and its IO manager: from the step's start to its first
+    materialization event, which Dagster makes once the IO manager has written (a step without
+    one: to its last output or check evaluation). What follows in a step (storing an event per
+    partition, Dagster's bookkeeping) and the time between steps are Dagster's.
+    """
     import dagster as dg
 
+    materialized = dg.DagsterEventType.ASSET_MATERIALIZATION
+    ours_end = {
+        materialized,
+        dg.DagsterEventType.STEP_OUTPUT,
+        dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+    }
     instance = dg.DagsterInstance.from_config(str(home / "dagster"))
-    wall = inside = history_end = 0.0
+    wall = ours = history_end = 0.0
     for run in instance.get_runs():
         stats = instance.get_run_stats(run.run_id)
         began, ended = stats.start_time or 0.0, stats.end_time or 0.0
         wall += ended - began
-        for step in instance.get_run_step_stats(run.run_id):
-            if step.start_time is None or step.end_time is None:
+        started: dict[str, float] = {}
+        last_ours: dict[str, float] = {}
+        first_materialized: dict[str, float] = {}
+        records = instance.get_records_for_run(
+            run.run_id,
+            of_type={dg.DagsterEventType.STEP_START, *ours_end},
+            limit=1_000_000,
+        ).records
+        for record in records:
+            entry = record.event_log_entry
+            event = entry.dagster_event
+            if event is None or event.step_key is None:
                 continue
-            inside += step.end_time - step.start_time
-            if step.step_key.startswith(HISTORY_GROUPS):
+            key, at = event.step_key, entry.timestamp
+            if event.event_type == dg.DagsterEventType.STEP_START:
+                started[key] = at
+            elif event.event_type == materialized:
+                first_materialized[key] = min(first_materialized.get(key, at), at)
+            else:
+                last_ours[key] = max(last_ours.get(key, 0.0), at)
+        for key, start in started.items():
+            ours += max(0.0, first_materialized.get(key, last_ours.get(key, start)) - start)
+        for step in instance.get_run_step_stats(run.run_id):
+            if step.end_time is not None and step.step_key.startswith(HISTORY_GROUPS):
                 history_end = max(history_end, wall - (ended - step.end_time))
-    return {"runs_wall_s": wall, "steps_s": inside, "history_wall_s": history_end}
+    return {"runs_wall_s": wall, "ours_s": ours, "history_wall_s": history_end}
 
 
 def floor_seconds() -> float:
@@ -169,7 +200,7 @@ def bench_nine_seasons() -> dict[str, float]:
         home = Path(tmp)
         wall, peak = replay(home, *NINE_SEASONS)
         profile = _run_profile(home)
-    dagster = profile["runs_wall_s"] - profile["steps_s"]
+    dagster = profile["runs_wall_s"] - profile["ours_s"]
     floor = floor_seconds()
     return {
         "wall_s": wall,

@@ -148,18 +148,34 @@ def bench_bookkeeping(quick: bool) -> dict[str, float]:
     return measure(quick)
 
 
-def end_to_end(quick: bool) -> dict[str, dict[str, float]]:
-    """The CLI benchmarks (``benchmarks/end_to_end.py``); the demo, nine seasons and memory only
-    in a full run (they take most of an hour here)."""
+END_TO_END = ("scrape", "one_day", "history_load", "demo", "nine_seasons", "memory")
+
+
+def end_to_end(quick: bool, only: set[str] | None = None) -> dict[str, dict[str, float]]:
+    """The CLI benchmarks (``benchmarks/end_to_end.py``) that ``only`` names (None: all); the
+    demo, nine seasons and memory only in a full run (they take most of an hour here)."""
     import end_to_end as e2e
 
-    results = {"scrape": e2e.bench_scrape(quick)}
-    with e2e.warehouse_with_history(quick) as home:
-        results["one_day"] = e2e.bench_one_day(home)
-        results["history_load"] = e2e.bench_history_load(home)
-    if not quick:
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
+    results = {}
+    if wanted("scrape"):
+        results["scrape"] = e2e.bench_scrape(quick)
+    if wanted("one_day") or wanted("history_load"):
+        with e2e.warehouse_with_history(quick) as home:
+            if wanted("one_day"):
+                results["one_day"] = e2e.bench_one_day(home)
+            if wanted("history_load"):
+                results["history_load"] = e2e.bench_history_load(home)
+    if quick:
+        return results
+    if wanted("demo"):
         results["demo"] = e2e.bench_demo()
+    if wanted("nine_seasons") or wanted("memory"):
+        # memory compares against the nine seasons' peak, so it needs that replay too.
         results["nine_seasons"] = e2e.bench_nine_seasons()
+    if wanted("memory"):
         results["memory"] = e2e.bench_memory(results["nine_seasons"]["peak_rss_mb"])
     return results
 
@@ -177,8 +193,8 @@ def main(argv: list[str] | None = None) -> int:
                         ("bookkeeping", bench_bookkeeping)):  # fmt: skip
         if only is None or name in only:
             results[name] = bench(args.quick)
-    if only is None or only & {"scrape", "one_day", "history_load", "demo", "nine_seasons"}:
-        results.update(end_to_end(args.quick))
+    if only is None or only & set(END_TO_END):
+        results.update(end_to_end(args.quick, only))
     if args.json:
         print(json.dumps(results))
         return 0
