@@ -8,7 +8,7 @@
 - memory: peak RSS of replays of 1, 3 and 9 seasons.
 - scrape: one day's endpoints with 200 ms added to every request, sequential against concurrent.
 
-Peak RSS is the process's own high-water mark (``os.wait4``), in MB.
+Peak RSS is the nba-assets process's own high-water mark (its VmHWM), in MB.
 """
 
 from __future__ import annotations
@@ -49,13 +49,33 @@ def cli(home: Path, *args: str) -> tuple[float, float]:
             [sys.executable, "-m", "nba_assets.cli", *args],
             env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        _, status, usage = os.wait4(proc.pid, 0)
+        peak_kb = _watch_peak(proc)
     wall = time.perf_counter() - began
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         tail = log.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"nba-assets {' '.join(args)} exited {proc.returncode}:\n{tail}")
-    return wall, usage.ru_maxrss / 1024  # Linux reports KB
+    return wall, peak_kb / 1024
+
+
+def _watch_peak(proc: subprocess.Popen) -> int:
+    """Wait for ``proc``; its peak resident set (KB), from its own high-water mark.
+
+    Not the ``ru_maxrss`` of wait4: a child forked from this process starts with this process's
+    peak as its own, so after an in-process benchmark grew this one, every child would report it.
+    ``VmHWM`` belongs to the program the child runs (a new address space at exec); read every
+    0.1 s, the last read misses at most the growth of its final 0.1 s.
+    """
+    peak = 0
+    status = Path(f"/proc/{proc.pid}/status")
+    while proc.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+        time.sleep(0.1)
+    return peak
 
 
 def replay(home: Path, start: str, end: str) -> tuple[float, float]:
