@@ -60,14 +60,22 @@ def read_manifest(
 
 
 def landed_payloads(
-    landing: LandingZone, source: str, endpoint: str, game_date: dt.date
+    landing: LandingZone,
+    source: str,
+    endpoint: str,
+    game_date: dt.date,
+    missing_ok: bool = False,
 ) -> list[tuple[LandedFile, bytes]]:
-    """Every payload the day's manifest names, with its bytes.
+    """Every payload the day's manifest names, with its bytes; with ``missing_ok``, none for a
+    day never scraped.
 
     Raises:
-        FileNotFoundError: the endpoint was not scraped for that day, or a named file is gone.
+        FileNotFoundError: the endpoint was not scraped for that day (unless ``missing_ok``),
+            or a named file is gone.
     """
     manifest = read_manifest(landing, source, endpoint, game_date)
+    if manifest is None and missing_ok:
+        return []
     if manifest is None:
         raise FileNotFoundError(
             f"{source}/{endpoint} has no landed payloads for game_date {game_date}:"

@@ -13,7 +13,6 @@ from nba_assets.defs.util import each_date, partition_dates
 from nba_assets.landing.manifest import (
     LandedFile,
     landed_payloads,
-    read_manifest,
     snapshot_time,
     write_manifest,
 )
@@ -248,12 +247,10 @@ def _event_of(body: bytes) -> tuple[Any, dt.datetime | None]:
     return data, None
 
 
-def _latest_landed(landing: LandingResource, day: dt.date) -> dict[str, tuple[LandedFile, Any]]:
+def _latest_by_event(landed: list[tuple[LandedFile, bytes]]) -> dict[str, tuple[LandedFile, Any]]:
     """Each event's last landed odds payload of the day (by snapshot time), and its event."""
     latest: dict[str, tuple[LandedFile, Any]] = {}
-    if read_manifest(landing.zone, ODDS, EVENT_ODDS, day) is None:
-        return latest
-    for entry, body in landed_payloads(landing.zone, ODDS, EVENT_ODDS, day):
+    for entry, body in landed:
         event_id = entry.name.rsplit("/", 1)[-1].removesuffix(".json")
         held = latest.get(event_id)
         if held is None or snapshot_time(held[0]) <= snapshot_time(entry):
@@ -282,8 +279,11 @@ def odds_event_odds(
             for event_id, commence in events.select("event_id", "commence_time").iter_rows():
                 wanted.append((day, event_id, odds_api.odds_for(event_id, day, commence, now)))
     results = sources.fetch([r for _, _, r in wanted])
-    latest = {day: _latest_landed(landing, day) for day in days}
-    kept = {day: read_manifest(landing.zone, ODDS, EVENT_ODDS, day) or [] for day in days}
+    landed = {
+        day: landed_payloads(landing.zone, ODDS, EVENT_ODDS, day, missing_ok=True) for day in days
+    }
+    latest = {day: _latest_by_event(payloads) for day, payloads in landed.items()}
+    kept = {day: [entry for entry, _ in payloads] for day, payloads in landed.items()}
     named, snapshots, unchanged, without_lines = [], {}, 0, 0
     for (day, event_id, _), result in zip(wanted, results, strict=True):
         event, historical_time = _event_of(result.body)
