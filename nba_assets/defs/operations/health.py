@@ -6,6 +6,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from nba_assets.defs.lineage import DAY_BEFORE
 from nba_assets.defs.operations.days import DaySchedule, at, eastern, schedules_of, written_by_day
 from nba_assets.defs.operations.jobs import MORNING_JOB, OPERATIONS_GROUP
 from nba_assets.defs.table_asset import asset_key
@@ -28,9 +29,6 @@ NIGHT_PHASES = {
     "grading": asset_key(predictions.prediction_accuracy),
     "daily performance": asset_key(predictions.system_daily_performance),
 }
-_DAY_BEFORE = dg.TimeWindowPartitionMapping(
-    start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
-)
 
 
 def last_night(
@@ -100,7 +98,7 @@ def morning_run(record: dg.RunRecord | None, day: dt.date) -> tuple[bool, str]:
     deps=[
         dg.AssetDep(asset_key(predictions.player_prop_predictions)),
         dg.AssetDep(asset_key(raw.odds_player_props)),
-        *(dg.AssetDep(key, partition_mapping=_DAY_BEFORE) for key in NIGHT_PHASES.values()),
+        *(dg.AssetDep(key, partition_mapping=DAY_BEFORE) for key in NIGHT_PHASES.values()),
     ],
     automation_condition=dg.AutomationCondition.in_latest_time_window()
     & ~dg.AutomationCondition.in_progress()

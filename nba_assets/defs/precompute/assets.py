@@ -5,6 +5,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
+from nba_assets.defs.lineage import history_of
 from nba_assets.defs.table_asset import asset_key, table_asset
 from nba_assets.defs.util import partition_dates
 from nba_assets.lib import features, market
@@ -14,18 +15,16 @@ from nba_assets.warehouse.resource import WarehouseResource
 
 GROUP = "precompute"
 _DAY = dt.timedelta(days=1)
-# Day D's form comes from games before D: the game tables are read up to the day before.
-_DAY_BEFORE = dg.TimeWindowPartitionMapping(
-    start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
-)
 
 
 def _same_day(spec: TableSpec) -> dg.AssetDep:
     return dg.AssetDep(asset_key(spec))
 
 
-def _days_before(spec: TableSpec) -> dg.AssetDep:
-    return dg.AssetDep(asset_key(spec), partition_mapping=_DAY_BEFORE)
+def _history(games: TableSpec, own: TableSpec) -> list[dg.AssetDep]:
+    """Day D's form comes from every game before D (the season, the one before, a player's last
+    games of any season): the game table's history, declared as lineage reads it."""
+    return history_of(asset_key(games), asset_key(own))
 
 
 def _output(
@@ -78,7 +77,7 @@ _PROP_COLUMNS = [
     group=GROUP,
     deps=[
         _same_day(analytics.upcoming_player_game_context),
-        _days_before(analytics.player_game_summary),
+        *_history(analytics.player_game_summary, precompute.player_daily_cache),
     ],
 )
 def player_daily_cache(
@@ -98,7 +97,7 @@ def player_daily_cache(
     group=GROUP,
     deps=[
         _same_day(analytics.upcoming_team_game_context),
-        _days_before(analytics.team_defense_game_summary),
+        *_history(analytics.team_defense_game_summary, precompute.team_defense_profile),
     ],
 )
 def team_defense_profile(
@@ -147,7 +146,7 @@ def player_composite_factors(
         _same_day(precompute.player_daily_cache),
         _same_day(precompute.player_composite_factors),
         _same_day(precompute.team_defense_profile),
-        _days_before(analytics.team_offense_game_summary),
+        *_history(analytics.team_offense_game_summary, precompute.ml_feature_store),
         _same_day(raw.odds_player_props),
     ],
 )

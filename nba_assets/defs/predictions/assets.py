@@ -6,6 +6,7 @@ import dagster as dg
 import lightgbm as lgb
 import polars as pl
 
+from nba_assets.defs.lineage import days_before, history_of
 from nba_assets.defs.table_asset import asset_key, table_asset
 from nba_assets.defs.util import each_date, partition_dates
 from nba_assets.lib import predict
@@ -23,6 +24,10 @@ POINTS_MODEL = asset_key(predictions.points_model)
 
 _ACTUAL_COLUMNS = ["game_date", "player_id", "minutes", "pts"]
 _DAY = dt.timedelta(days=1)
+# How far back a day's predictions read: the market systems learn on three four-week windows of
+# graded days before it (the ensemble weight on the last of them).
+HISTORY_DAYS = market_blend.HISTORY_WINDOWS * market_blend.MARKET_PARAMS.window_days
+assert predict.ENSEMBLE_PARAMS.window_days <= HISTORY_DAYS
 
 
 def model_id_for(boundary: dt.date, cadence: predict.Cadence = predict.RETRAIN_CADENCE) -> str:
@@ -86,7 +91,14 @@ def _metadata(model: predict.TrainedModel) -> ModelMetadata:
     predictions.points_model,
     group=GROUP,
     io_manager_key="points_model_io_manager",
-    deps=[precompute.ml_feature_store, analytics.player_game_summary],
+    # Each day's model was trained on every game before its boundary and leaves out the features
+    # the day's own rows miss: the day's features, and every earlier day's through the chain.
+    deps=[
+        dg.AssetDep(
+            asset_key(precompute.ml_feature_store), partition_mapping=days_before(1, same_day=True)
+        ),
+        *history_of(asset_key(analytics.player_game_summary), POINTS_MODEL),
+    ],
     kinds=["lightgbm"],
 )
 def points_model(
@@ -220,7 +232,16 @@ def _pre_game_lines(warehouse: WarehouseResource, start: dt.date, end: dt.date) 
     predictions.player_prop_predictions,
     group=GROUP,
     ins={"points_model": dg.AssetIn(POINTS_MODEL)},
-    deps=[precompute.ml_feature_store, raw.odds_player_props, analytics.player_game_summary],
+    # The day's features and lines, and those of the HISTORY_DAYS before with their box scores
+    # and this asset's own recorded predictions, which the ensemble and market systems learn on.
+    deps=[
+        dg.AssetDep(asset_key(spec), partition_mapping=days_before(HISTORY_DAYS, same_day=True))
+        for spec in (precompute.ml_feature_store, raw.odds_player_props)
+    ]
+    + [
+        dg.AssetDep(asset_key(spec), partition_mapping=days_before(HISTORY_DAYS))
+        for spec in (analytics.player_game_summary, predictions.player_prop_predictions)
+    ],
 )
 def player_prop_predictions(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, points_model: PointsModels
@@ -256,9 +277,7 @@ def player_prop_predictions(
     )
     base = predict.ensemble_v1(base, history)
 
-    history_start = start - dt.timedelta(
-        days=market_blend.HISTORY_WINDOWS * market_blend.MARKET_PARAMS.window_days
-    )
+    history_start = start - dt.timedelta(days=HISTORY_DAYS)
     all_lines = _pre_game_lines(warehouse, history_start, end)
     lines = all_lines.filter(pl.col("game_date") >= start)
     inputs = market_blend.market_inputs(
