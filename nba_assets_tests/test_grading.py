@@ -184,8 +184,8 @@ def test_grading_assets_write_tables_pictures_and_pass_their_checks(tmp_path: Pa
     }
     write(
         res,
-        predictions.player_prop_predictions,
-        fill_spec(predictions.player_prop_predictions, preds),
+        predictions.player_prop_prediction_history,
+        fill_spec(predictions.player_prop_prediction_history, preds),
     )
     write(res, analytics.player_game_summary, fill_spec(analytics.player_game_summary, box))
 
@@ -212,3 +212,36 @@ def test_grading_assets_write_tables_pictures_and_pass_their_checks(tmp_path: Pa
         assert Path(str(event.metadata[name].value)).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # Linked, never inlined: the event log must not carry the pictures.
     assert all("base64" not in str(value.value) for value in event.metadata.values())
+
+
+def test_each_player_game_is_graded_on_its_last_run_before_tip_off() -> None:
+    def utc(hour: int) -> dt.datetime:
+        return dt.datetime(2025, 11, 2, hour, tzinfo=dt.UTC)
+
+    def run(made: int, player: int, team: str, tip: int | None) -> dict[str, object]:
+        line = None if tip is None else float(made)  # each run's line says which run it was
+        row = _prediction(player, NO_LINE if line is None else PASS, 20.0, line, team=team)
+        return {**row, "prediction_snapshot_time": utc(made), "commence_time": tip and utc(tip)}
+
+    history = pl.DataFrame(
+        [
+            # BOS tips off at 20:30 UTC: the 21:00 run came after it.
+            *(run(made, 1, "BOS", 20) for made in (5, 15, 17, 21)),
+            # LAL tips off at 23:00: its 21:00 run is the last before.
+            *(run(made, 2, "LAL", 23) for made in (5, 15, 17, 21)),
+            # A player of the LAL game without a line is graded on the same run.
+            *(run(made, 3, "LAL", None) for made in (5, 21)),
+            # A player first predicted after his game began has nothing to grade.
+            run(21, 4, "BOS", 20),
+        ],
+        infer_schema_length=None,
+    )
+    record, missing = grading.predictions_of_record(history)
+    by_player = {row["player_id"]: row for row in record.iter_rows(named=True)}
+    assert {p: r["prediction_snapshot_time"].hour for p, r in by_player.items()} == {
+        1: 17,
+        2: 21,
+        3: 21,
+    }
+    assert by_player[1]["line"] == 17.0
+    assert missing == 1

@@ -8,9 +8,9 @@ replay server over HTTP; the day's jobs run in process into a DuckDB warehouse:
 - each snapshot lands once (a lines run that finds nothing new lands nothing), and gives exactly
   one predictions request, keyed by (day, snapshot);
 - the predictions after each snapshot carry that snapshot's lines;
-- grading grades each player-game on the last snapshot taken before its own tip-off (its
-  ``line_snapshot_time``): the 16:00 lines for the evening games, the noon lines for the 15:30
-  game;
+- every predictions run is kept (``player_prop_prediction_history``), and grading grades each
+  player-game on the last run made from a snapshot taken before its own tip-off: the 16:00 run
+  and lines for the evening games, the noon ones for the 15:30 game;
 - re-running the finished day lands no line and changes no graded row.
 """
 
@@ -194,8 +194,23 @@ def test_a_day_morning_to_night_with_three_snapshots(day: Day) -> None:
         day.at(at(NEXT, dt.time(hour, 0)))
         day.run(jobs.POST_GAME_JOB)
     day.run(jobs.GRADING_JOB)
+    # Every predictions run is kept: the 06:00 one (no lines yet: the day's first second) and
+    # one per snapshot; the day's table holds the latest.
+    runs = day.sql(
+        "select distinct prediction_snapshot_time"
+        " from nba_predictions.player_prop_prediction_history"
+        f" where game_date = '{DAY}' order by 1"
+    ).to_series()
+    noon_pull = at(DAY, dt.time(12, 0))
+    assert runs.to_list() == [at(DAY, dt.time(0)), EARLY, noon_pull, LATE]
+    current = day.sql(
+        "select distinct prediction_snapshot_time from nba_predictions.player_prop_predictions"
+        f" where game_date = '{DAY}'"
+    ).to_series()
+    assert current.to_list() == [LATE]
     graded = day.sql(
-        "select a.player_lookup, a.line, a.line_snapshot_time, e.commence_time"
+        "select a.player_lookup, a.line, a.line_snapshot_time, e.commence_time,"
+        " a.prediction_snapshot_time"
         " from nba_predictions.prediction_accuracy a"
         " join nba_raw.odds_player_props p using (game_date, player_lookup)"
         " join nba_raw.odds_events e using (game_date, event_id)"
@@ -203,20 +218,27 @@ def test_a_day_morning_to_night_with_three_snapshots(day: Day) -> None:
         " and a.line is not null group by all"
     )
     assert graded.height == len(noon)
-    tip = {p: t for p, _, _, t in graded.iter_rows()}
+    tip = {p: t for p, _, _, t, _ in graded.iter_rows()}
     late_pull = LATE.astimezone(dt.UTC)
     before_late = {p for p, t in tip.items() if t <= late_pull}
     after_late = set(tip) - before_late
     assert before_late and after_late, "the day has games on both sides of the 16:00 pull"
-    lines = {p: (line, taken) for p, line, taken, _ in graded.iter_rows()}
-    noon_pull = at(DAY, dt.time(12, 0))
+    lines = {p: (line, taken) for p, line, taken, _, _ in graded.iter_rows()}
     assert all(lines[p] == (noon[p], noon_pull) for p in before_late)
     assert all(lines[p] == (noon[p] + 1, LATE) for p in after_late)
     assert all(taken < tip[p] for p, (_, taken) in lines.items()), "graded before tip-off"
+    # Each player-game is graded on the run of its line's snapshot: the 16:00 run, made after
+    # the 15:30 game began, is not graded for it.
+    made = {p: m for p, _, _, _, m in graded.iter_rows()}
+    assert all(made[p] == lines[p][1] for p in made)
 
     # The finished day re-run, every phase: nothing lands, no graded row moves.
     accuracy = f"select * from nba_predictions.prediction_accuracy where game_date = '{DAY}'"
-    before = day.sql(accuracy)
+    history = (
+        "select * from nba_predictions.player_prop_prediction_history"
+        f" where game_date = '{DAY}' order by all"
+    )
+    before, kept = day.sql(accuracy), day.sql(history)
     day.at(at(NEXT, dt.time(10, 0)))
     day.run(jobs.MORNING_JOB)
     day.run(jobs.GRADING_JOB)
@@ -228,6 +250,7 @@ def test_a_day_morning_to_night_with_three_snapshots(day: Day) -> None:
         .sort(keys)
         .equals(after.drop("graded_at", strict=False).sort(keys))
     )
+    assert day.sql(history).equals(kept), "every run's predictions are as they were"
 
 
 def test_a_restated_snapshot_replaces_its_manifest_entry(tmp_path: Path) -> None:

@@ -11,7 +11,11 @@ import polars as pl
 import pytest
 
 from nba_assets.defs.predictions import checks as prediction_checks
-from nba_assets.defs.predictions.assets import player_prop_predictions, points_model
+from nba_assets.defs.predictions.assets import (
+    player_prop_prediction_history,
+    player_prop_predictions,
+    points_model,
+)
 from nba_assets.lib import predict
 from nba_assets.lib.lines import daily_points_lines, pre_game_props
 from nba_assets.lib.predict import NO_LINE, OVER, PASS, UNDER, Thresholds, market_blend, systems
@@ -102,12 +106,14 @@ def test_daily_line_is_the_median_across_books_of_the_points_market() -> None:
             "over_price": [-110.0, -120.0, 100.0, -110.0, -110.0],
             "under_price": [-110.0, 100.0, -120.0, -110.0, -110.0],
             "snapshot_time": [NOON] * 5,
+            "commence_time": [NOON + dt.timedelta(hours=7)] * 5,
         }
     )
     (row,) = daily_points_lines(props).iter_rows(named=True)
     assert row["player_lookup"] == "x" and row["line"] == 21.5 and row["line_books"] == 3
     assert row["over_price"] == pytest.approx(-110.0) and row["under_price"] == -110.0
     assert row["line_source"] == "odds_api" and row["line_snapshot_time"] == NOON
+    assert row["commence_time"] == NOON + dt.timedelta(hours=7)
 
 
 def test_lines_are_each_events_last_snapshot_before_tip_off() -> None:
@@ -210,7 +216,12 @@ def test_predictions_asset_gives_every_system_for_every_player(tmp_path: Path) -
     write(res, raw.odds_player_props, fill_spec(raw.odds_player_props, props))
 
     checks = dg.load_asset_checks_from_modules([prediction_checks])
-    result = materialize_range([points_model, player_prop_predictions, *checks], res, start, end)
+    result = materialize_range(
+        [points_model, player_prop_predictions, player_prop_prediction_history, *checks],
+        res,
+        start,
+        end,
+    )
     assert result.success
     evaluations = result.get_asset_check_evaluations()
     assert len(evaluations) == len(checks) and all(e.passed for e in evaluations)
@@ -226,6 +237,12 @@ def test_predictions_asset_gives_every_system_for_every_player(tmp_path: Path) -
     from_line = df.filter(pl.col("system_id").is_in(market_blend.MARKET_SYSTEMS))
     assert (from_line["predicted_points"] == from_line["line"]).all()
     assert (from_line["recommendation"] == PASS).all()
+    # Each day's run is made from the day's noon pull (its latest snapshot), and kept as is.
+    noon = pl.col("game_date").cast(pl.Datetime("us", "UTC")) + _17_HOURS
+    with_lines = df.filter(pl.col("game_date").is_in(lined.get_column("game_date").implode()))
+    assert (with_lines["prediction_snapshot_time"] == with_lines.select(noon).to_series()).all()
+    history = warehouse.get().read(predictions.player_prop_prediction_history)
+    assert history.sort(df.columns).equals(df.sort(df.columns))
     assert from_line["model_version"].str.ends_with("ev>=none").all()
     with_line = df.filter(pl.col("line").is_not_null())
     assert with_line.get_column("player_id").max() == 1009

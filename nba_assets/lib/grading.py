@@ -22,6 +22,27 @@ PERFORMANCE_SCHEMA = pl.Schema(
 )
 
 
+def predictions_of_record(history: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """The prediction graded for each player-game and system, and how many player-game-system
+    keys had none: of the day's predictions runs (``player_prop_prediction_history``), the last
+    one made from a lines snapshot taken before the game's tip-off.
+
+    A game's tip-off is the earliest ``commence_time`` among its rows (the lines' events); a
+    game without any line has none, and its last run counts. A run made once the game had
+    started (a later snapshot of the same day) is never graded for it: what was knowable before
+    tip-off is what is graded.
+    """
+    if history.is_empty():
+        return history, 0
+    tip = pl.col("commence_time").min().over("game_date", "game_id")
+    made = pl.col("prediction_snapshot_time")
+    keys = ["game_date", "game_id", "player_lookup", "system_id"]
+    before = history.filter(tip.is_null() | made.is_null() | (made < tip))
+    record = before.filter(made.eq_missing(made.max().over(keys)))
+    missing = history.select(keys).unique().join(record.select(keys), on=keys, how="anti")
+    return record, missing.height
+
+
 def win_profit(price: pl.Expr) -> pl.Expr:
     """Profit of a winning 1-unit bet at an American price: -110 -> 0.909, +120 -> 1.2."""
     return pl.when(price > 0).then(price / 100).otherwise(100 / price.abs())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import polars as pl
 
 POINTS_MARKET = "player_points"
@@ -17,8 +20,34 @@ LINE_SCHEMA = pl.Schema(
         "under_price": pl.Float64(),
         "line_source": pl.String(),
         "line_snapshot_time": pl.Datetime("us", "UTC"),
+        "commence_time": pl.Datetime("us", "UTC"),
     }
 )
+
+
+def prediction_snapshot_times(
+    props: pl.DataFrame, days: list[dt.date], timezone: str
+) -> pl.DataFrame:
+    """``game_date, prediction_snapshot_time``: per day, the latest lines snapshot among its
+    ``odds_player_props`` rows, or the day's first second in ``timezone`` when none had landed
+    (the morning's predictions, before the first pull)."""
+    latest = props.group_by("game_date").agg(latest=pl.col("snapshot_time").max())
+    first_second = pl.DataFrame(
+        {
+            "game_date": days,
+            "first_second": [
+                dt.datetime.combine(day, dt.time(0), ZoneInfo(timezone)).astimezone(dt.UTC)
+                for day in days
+            ],
+        },
+        schema={"game_date": pl.Date(), "first_second": pl.Datetime("us", "UTC")},
+    )
+    return first_second.join(latest, on="game_date", how="left").select(
+        "game_date",
+        prediction_snapshot_time=pl.coalesce(
+            pl.col("latest").cast(pl.Datetime("us", "UTC")), "first_second"
+        ),
+    )
 
 
 def american_to_decimal(price: pl.Expr) -> pl.Expr:
@@ -66,7 +95,8 @@ def daily_points_lines(props: pl.DataFrame) -> pl.DataFrame:
 
     Returns:
         Frame with :data:`LINE_SCHEMA`; rows without a line or a ``player_lookup`` are ignored.
-        ``line_snapshot_time`` is when the snapshot the line comes from was taken.
+        ``line_snapshot_time`` is when the snapshot the line comes from was taken,
+        ``commence_time`` the tip-off of the player's game.
     """
     points = props.filter(
         (pl.col("market") == POINTS_MARKET)
@@ -81,6 +111,7 @@ def daily_points_lines(props: pl.DataFrame) -> pl.DataFrame:
             over_decimal=american_to_decimal(pl.col("over_price")).median(),
             under_decimal=american_to_decimal(pl.col("under_price")).median(),
             line_snapshot_time=pl.col("snapshot_time").max(),
+            commence_time=pl.col("commence_time").min(),
         )
         .with_columns(
             over_price=decimal_to_american(pl.col("over_decimal")).round(1),

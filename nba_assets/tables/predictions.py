@@ -23,11 +23,29 @@ _PREDICTION = {
     "line_books": pl.Int64(),
     "line_source": pl.String(),
     "line_snapshot_time": pl.Datetime("us", "UTC"),
+    "commence_time": pl.Datetime("us", "UTC"),
     "over_price": pl.Float64(),
     "under_price": pl.Float64(),
     "edge": pl.Float64(),
     "over_probability": pl.Float64(),
     "recommendation": pl.String(),
+    "prediction_snapshot_time": pl.Datetime("us", "UTC"),
+}
+# What the columns of every prediction row say beyond their names.
+_PREDICTION_DESCRIPTIONS = {
+    "confidence": "0..1: how much history stands behind the prediction and how steady it is",
+    "line": "median points line across books in the last lines snapshot taken before the "
+    "game's tip-off (when the predictions were made)",
+    "line_snapshot_time": "when the snapshot the line comes from was taken (UTC)",
+    "commence_time": "tip-off of the game the line is for (UTC); null without a line",
+    "over_price": "median over price across books, American odds",
+    "under_price": "median under price across books, American odds",
+    "edge": "predicted_points - line",
+    "over_probability": "calibrated probability that the points go over the line (the "
+    "market systems, which pick from its expected value at the recorded price); null for "
+    "the others",
+    "prediction_snapshot_time": "the day's latest lines snapshot when the predictions were "
+    "made (UTC; the day's first second, US/Eastern, when none had landed)",
 }
 
 points_model = TableSpec(
@@ -66,18 +84,19 @@ player_prop_predictions = TableSpec(
     clustering=("player_lookup", "system_id", "game_date"),
     description="Points predicted for every expected player of the day by each prediction system, "
     "with the day's median sportsbook line and an OVER / UNDER / PASS / NO_LINE recommendation.",
-    column_descriptions={
-        "confidence": "0..1: how much history stands behind the prediction and how steady it is",
-        "line": "median points line across books in the last lines snapshot taken before the "
-        "game's tip-off (when the predictions were made)",
-        "line_snapshot_time": "when the snapshot the line comes from was taken (UTC)",
-        "over_price": "median over price across books, American odds",
-        "under_price": "median under price across books, American odds",
-        "edge": "predicted_points - line",
-        "over_probability": "calibrated probability that the points go over the line (the "
-        "market systems, which pick from its expected value at the recorded price); null for "
-        "the others",
-    },
+    column_descriptions=_PREDICTION_DESCRIPTIONS,
+)
+
+player_prop_prediction_history = TableSpec(
+    dataset=DATASET,
+    name="player_prop_prediction_history",
+    columns=player_prop_predictions.columns,
+    key=("game_id", "player_lookup", "system_id", "prediction_snapshot_time"),
+    clustering=("player_lookup", "system_id", "game_date"),
+    description="Every predictions run of the day, kept: the rows of player_prop_predictions as "
+    "each lines snapshot left them. Grading grades, per player-game, the last of them made "
+    "from a snapshot taken before tip-off.",
+    column_descriptions=_PREDICTION_DESCRIPTIONS,
 )
 
 prediction_accuracy = TableSpec(
@@ -147,4 +166,10 @@ system_daily_performance = TableSpec(
     },
 )
 
-TABLES = (points_model, player_prop_predictions, prediction_accuracy, system_daily_performance)
+TABLES = (
+    points_model,
+    player_prop_predictions,
+    player_prop_prediction_history,
+    prediction_accuracy,
+    system_daily_performance,
+)

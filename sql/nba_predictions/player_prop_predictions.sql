@@ -15,11 +15,13 @@ CREATE TABLE IF NOT EXISTS `nba_predictions.player_prop_predictions` (
   `line_books` INT64,
   `line_source` STRING,
   `line_snapshot_time` TIMESTAMP OPTIONS(description="when the snapshot the line comes from was taken (UTC)"),
+  `commence_time` TIMESTAMP OPTIONS(description="tip-off of the game the line is for (UTC); null without a line"),
   `over_price` FLOAT64 OPTIONS(description="median over price across books, American odds"),
   `under_price` FLOAT64 OPTIONS(description="median under price across books, American odds"),
   `edge` FLOAT64 OPTIONS(description="predicted_points - line"),
   `over_probability` FLOAT64 OPTIONS(description="calibrated probability that the points go over the line (the market systems, which pick from its expected value at the recorded price); null for the others"),
   `recommendation` STRING,
+  `prediction_snapshot_time` TIMESTAMP OPTIONS(description="the day's latest lines snapshot when the predictions were made (UTC; the day's first second, US/Eastern, when none had landed)"),
   `feature_set_version` STRING
 )
 PARTITION BY `game_date`

@@ -18,15 +18,18 @@ GROUP = "grading"
 @table_asset(
     predictions.prediction_accuracy,
     group=GROUP,
-    deps=[predictions.player_prop_predictions, analytics.player_game_summary],
+    deps=[predictions.player_prop_prediction_history, analytics.player_game_summary],
 )
 def prediction_accuracy(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.Output:
-    """Each prediction against the real points and the line: errors, hits, pushes, voids, units."""
+    """Each prediction of record against the real points and the line: errors, hits, pushes,
+    voids, units. Of the day's predictions runs, each player-game is graded on the last one made
+    from a lines snapshot taken before its tip-off (:func:`grading.predictions_of_record`)."""
     start, end = partition_dates(context)
     wh = warehouse.get()
-    preds = wh.read(predictions.player_prop_predictions, start, end)
+    history = wh.read(predictions.player_prop_prediction_history, start, end)
+    preds, after_tip_off = grading.predictions_of_record(history)
     results = wh.read(
         analytics.player_game_summary, start, end, columns=list(grading.RESULT_COLUMNS)
     )
@@ -40,6 +43,10 @@ def prediction_accuracy(
             "voids": df.filter(pl.col("is_void")).height,
             "without_result": pending,
             "settled_picks": df.filter(pl.col("units").is_not_null()).height,
+            "runs_graded_from": preds.select("game_date", "prediction_snapshot_time")
+            .unique()
+            .height,
+            "predicted_only_after_tip_off": after_tip_off,
         },
     )
 

@@ -11,11 +11,17 @@ from nba_assets.defs.table_asset import asset_key, table_asset
 from nba_assets.defs.util import each_date, partition_dates
 from nba_assets.lib import predict
 from nba_assets.lib.features import FEATURE_SET_VERSION
-from nba_assets.lib.lines import POINTS_MARKET, daily_points_lines, pre_game_props
+from nba_assets.lib.lines import (
+    POINTS_MARKET,
+    daily_points_lines,
+    pre_game_props,
+    prediction_snapshot_times,
+)
 from nba_assets.lib.predict import market_blend, systems
 from nba_assets.models.io_manager import PointsModels
 from nba_assets.models.resource import ModelsResource
 from nba_assets.models.store import ModelMetadata, ModelStore
+from nba_assets.partitions import GAME_DATE_TIMEZONE
 from nba_assets.tables import analytics, precompute, predictions, raw
 from nba_assets.warehouse.resource import WarehouseResource
 
@@ -302,13 +308,21 @@ def player_prop_predictions(
             + ", ".join(unmatched.get_column("player_lookup").head(10).to_list())
         )
     spec = predictions.player_prop_predictions
+    # Every run is one version of the day's predictions: the latest snapshot it saw.
+    columns = [c for c in spec.columns if c != "prediction_snapshot_time"]
     rows = pl.concat(
         [
-            predict.prediction_rows(base, lines).select(list(spec.columns)),
-            systems.market_rows(base, market, lines).select(list(spec.columns)),
+            predict.prediction_rows(base, lines).select(columns),
+            systems.market_rows(base, market, lines).select(columns),
         ],
         how="vertical_relaxed",
     )
+    made = prediction_snapshot_times(
+        wh.read(raw.odds_player_props, start, end, columns=["game_date", "snapshot_time"]),
+        list(each_date(start, end)),
+        GAME_DATE_TIMEZONE,
+    )
+    rows = rows.join(made, on="game_date", how="left")
     df = spec.conform(rows.sort("game_date", "player_lookup", "system_id"))
     weights = base.select("game_date", "lightgbm_weight").unique().sort("game_date")
     market_days = (
@@ -353,3 +367,41 @@ def player_prop_predictions(
 
 def _threshold(value: float | None) -> str:
     return "no picks" if value is None else f"{value:.2f}"
+
+
+@table_asset(
+    predictions.player_prop_prediction_history,
+    group=GROUP,
+    deps=[predictions.player_prop_predictions],
+)
+def player_prop_prediction_history(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.Output:
+    """Every predictions run of the day kept, one version per lines snapshot: the day's rows of
+    ``player_prop_predictions`` added to the versions already kept, replacing only their own.
+
+    An append-only log, as the lines are: what a run knew is never overwritten by a later
+    run, so grading can take the last prediction made before each game's tip-off. A re-run of
+    a finished day recomputes its latest version from the same snapshot.
+    """
+    start, end = partition_dates(context)
+    wh = warehouse.get()
+    spec = predictions.player_prop_prediction_history
+    current = wh.read(predictions.player_prop_predictions, start, end)
+    versions = current.select("game_date", "prediction_snapshot_time").unique()
+    kept = wh.read(spec, start, end).join(
+        versions, on=["game_date", "prediction_snapshot_time"], how="anti"
+    )
+    df = spec.conform(
+        pl.concat([kept, current], how="vertical_relaxed").sort(
+            "game_date", "prediction_snapshot_time", "player_lookup", "system_id"
+        )
+    )
+    return dg.Output(
+        df,
+        metadata={
+            "versions": df.select("game_date", "prediction_snapshot_time").unique().height,
+            "versions_kept": kept.select("game_date", "prediction_snapshot_time").unique().height,
+            "rows_added": current.height,
+        },
+    )

@@ -17,6 +17,7 @@ from nba_assets.warehouse.resource import WarehouseResource
 WALK_FORWARD = "trained_only_on_earlier_games"
 PREDICTIONS_KEYS = "player_prop_predictions_keys"
 PREDICTIONS_VALUES = "player_prop_predictions_values"
+HISTORY_KEYS = "player_prop_prediction_history_keys"
 
 _RECOMMENDATIONS = [predict.OVER, predict.UNDER, predict.PASS, predict.NO_LINE]
 
@@ -90,4 +91,5 @@ def predictions_values_valid(
 
 KEY_CHECKS = [
     key_check(predictions.player_prop_predictions, PREDICTIONS_KEYS, blocking=False),
+    key_check(predictions.player_prop_prediction_history, HISTORY_KEYS, blocking=False),
 ]

@@ -109,6 +109,7 @@ def prediction_rows(
         edge=pl.col("predicted_points") - pl.col("line"),
         line_source=pl.when(pl.col("line").is_not_null()).then(pl.col("line_source")),
         line_snapshot_time=pl.when(pl.col("line").is_not_null()).then(pl.col("line_snapshot_time")),
+        commence_time=pl.when(pl.col("line").is_not_null()).then(pl.col("commence_time")),
         over_probability=pl.lit(None, pl.Float64),
     )
     return out.with_columns(recommendation=recommendation_expr(thresholds)).sort(
