@@ -160,6 +160,7 @@ def test_a_lines_snapshot_reruns_features_and_predictions_only(tmp_path: Path) -
         "nba_precompute/ml_feature_store",
         "nba_precompute/player_composite_factors",
         "nba_precompute/player_daily_cache",
+        "nba_predictions/player_prop_prediction_history",  # each snapshot's run is kept
         "nba_predictions/player_prop_predictions",
     ]
 
