@@ -219,7 +219,8 @@ def test_a_backfill_launched_from_the_ui_runs_every_asset_as_one_run(tmp_path: P
             f"UI backfill, {len(keys)} assets x {len(days)} days: {len(runs)} run(s), {took:.1f}s;"
             + "".join(
                 f" run created after {r.create_timestamp.timestamp() - wall0:.1f}s (the daemon's"
-                f" backfill tick), ran {(r.end_time or 0) - (r.start_time or 0):.1f}s"
+                f" backfill tick), ran {(r.end_time or 0) - (r.start_time or 0):.1f}s, finished"
+                f" {(r.end_time or 0) - wall0:.1f}s after the launch"
                 for r in records
             )
         )
