@@ -5,9 +5,8 @@ Three weeks are replayed from the shipped archive over HTTP into a DuckDB wareho
 player's points of an early day are corrected at the source, and the post-game job (box scores
 and game summaries, as the 01:00 and 04:00 runs do) runs for that day again. Dagster's stale
 status, computed from the declared lineage, must then name exactly the partitions that read the
-corrected day directly: its own grading and expected players, the day after for every asset that
-reads the day before (features, model, pipeline health), and every later day of the predictions,
-which learn on the 84 days before theirs.
+corrected day: its own grading and expected players, every later day of the features, the model
+and the predictions (which read the days before theirs), and the day after for pipeline health.
 """
 
 from __future__ import annotations
@@ -107,6 +106,7 @@ def test_a_corrected_box_score_makes_what_reads_it_stale(tmp_path: Path) -> None
             for key in graph.get_all_asset_keys()
         }
     day_after = (CORRECTED + dt.timedelta(days=1)).isoformat()
+    later = _days(CORRECTED + dt.timedelta(days=1), END)
     expected = {
         "landing/commonallplayers": {CORRECTED.isoformat()},
         # Same day: the player list is scraped for the day's games (its scoreboard was
@@ -115,15 +115,21 @@ def test_a_corrected_box_score_makes_what_reads_it_stale(tmp_path: Path) -> None
         "nba_analytics/upcoming_player_game_context": {CORRECTED.isoformat()},
         "nba_analytics/upcoming_team_game_context": {CORRECTED.isoformat()},
         "nba_predictions/prediction_accuracy": {CORRECTED.isoformat()},
-        # The day after: the history of the game tables (each day's own earlier days carry the
-        # rest of the history, which Dagster's stale status does not follow).
-        "nba_precompute/player_daily_cache": {day_after},
-        "nba_precompute/team_defense_profile": {day_after},
-        "nba_precompute/ml_feature_store": {day_after},
-        "nba_predictions/points_model": {day_after},
+        # Every later day: the features and the model read every earlier game (Dagster sees the
+        # 99 days before each day; the asset's own day before carries the rest), and the
+        # predictions learn on the 84 graded days before theirs.
+        **{
+            key: later
+            for key in (
+                "nba_precompute/player_daily_cache",
+                "nba_precompute/team_defense_profile",
+                "nba_precompute/ml_feature_store",
+                "nba_predictions/points_model",
+                "nba_predictions/player_prop_predictions",
+            )
+        },
+        # The day after: pipeline health looks at last night's phases.
         "ops/pipeline_health": {day_after},
-        # Every later day of the range: predictions learn on the 84 graded days before theirs.
-        "nba_predictions/player_prop_predictions": _days(CORRECTED + dt.timedelta(days=1), END),
     }
     reported = {key: days for key, days in stale.items() if days}
     assert reported == expected, reported

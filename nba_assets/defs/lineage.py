@@ -7,11 +7,12 @@ Three shapes cover every asset:
 - a bounded look-back, ``days_before(n)``: the ``n`` days before, and the day itself when it
   reads it too (predictions learn on the 84 days before theirs);
 - all earlier days (a season's averages, the last games of any season, a model trained on every
-  game before its boundary): ``history_of(parent, own)`` declares the parent's day before and
-  the asset's own day before. Day D-1 of the asset read everything before D-1, so the chain
-  reaches every earlier day without a mapping thousands of days wide, which Dagster would plan
-  into every backfill (a two-day backfill would re-run every later day) and leaves out of its
-  stale status (it skips dependencies of 100 partitions or more).
+  game before its boundary): ``history_of(parent, own)`` declares the parent's last
+  ``STALE_WINDOW_DAYS`` days and the asset's own day before. Day D-1 of the asset read
+  everything before D-1, so the chain reaches every earlier day; the window is what Dagster's
+  stale status can see (it skips dependencies of 100 partitions or more, and an asset's
+  dependencies on itself once it has 100 partitions). One mapping thousands of days wide would
+  say the same, but Dagster's stale status would see none of it.
 """
 
 from __future__ import annotations
@@ -30,12 +31,15 @@ def days_before(n: int, *, same_day: bool = False) -> dg.TimeWindowPartitionMapp
 
 
 DAY_BEFORE = days_before(1)
+# The widest look-back Dagster's stale status follows (fewer than 100 partitions).
+STALE_WINDOW_DAYS = 99
 
 
 def history_of(parent: dg.AssetKey, own: dg.AssetKey) -> list[dg.AssetDep]:
-    """The deps of an asset whose day D reads every day of ``parent`` before D: ``parent`` the
-    day before, and the asset ``own`` the day before (which read the days before that)."""
+    """The deps of an asset whose day D reads every day of ``parent`` before D: ``parent``'s
+    last ``STALE_WINDOW_DAYS`` days, and the asset ``own`` the day before (which read the days
+    before that)."""
     return [
-        dg.AssetDep(parent, partition_mapping=DAY_BEFORE),
+        dg.AssetDep(parent, partition_mapping=days_before(STALE_WINDOW_DAYS)),
         dg.AssetDep(own, partition_mapping=DAY_BEFORE),
     ]

@@ -6,7 +6,7 @@ import dagster as dg
 import lightgbm as lgb
 import polars as pl
 
-from nba_assets.defs.lineage import days_before, history_of
+from nba_assets.defs.lineage import STALE_WINDOW_DAYS, days_before, history_of
 from nba_assets.defs.table_asset import asset_key, table_asset
 from nba_assets.defs.util import each_date, partition_dates
 from nba_assets.lib import predict
@@ -101,7 +101,8 @@ def _metadata(model: predict.TrainedModel) -> ModelMetadata:
     # the day's own rows miss: the day's features, and every earlier day's through the chain.
     deps=[
         dg.AssetDep(
-            asset_key(precompute.ml_feature_store), partition_mapping=days_before(1, same_day=True)
+            asset_key(precompute.ml_feature_store),
+            partition_mapping=days_before(STALE_WINDOW_DAYS, same_day=True),
         ),
         *history_of(asset_key(analytics.player_game_summary), POINTS_MODEL),
     ],
