@@ -258,24 +258,25 @@ class OddsApi:
     def _bookmakers(
         self, lines: pl.DataFrame, markets: list[str], odds_format: str, date_format: str
     ) -> list[dict[str, Any]]:
+        # One pass over the rows, grouped by book and market (the nine-season replay asks for
+        # tens of thousands of events: filtering the frame per book and market cost 30 s).
+        groups = lines.partition_by("bookmaker", "market", as_dict=True, maintain_order=True)
         bookmakers = []
-        for book in sorted(lines["bookmaker"].unique().to_list()):
-            book_lines = lines.filter(pl.col("bookmaker") == book)
+        for book in sorted({book for book, _ in groups}):
             book_markets = []
             for market in markets:
-                rows = book_lines.filter(pl.col("market") == market)
-                if rows.is_empty():
+                rows = groups.get((book, market))
+                if rows is None:
                     continue
-                updated = max(
-                    (r["last_update"] or r["snapshot_time"]) for r in rows.iter_rows(named=True)
-                )
+                records = list(rows.iter_rows(named=True))
+                updated = max((r["last_update"] or r["snapshot_time"]) for r in records)
                 book_markets.append(
                     {
                         "key": market,
                         "last_update": self._time_out(updated, date_format),
                         "outcomes": [
                             outcome
-                            for row in rows.iter_rows(named=True)
+                            for row in records
                             for outcome in self._outcomes(row, market, odds_format)
                         ],
                     }
