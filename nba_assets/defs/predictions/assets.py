@@ -222,16 +222,20 @@ def _recorded(
     )
 
 
-def _pre_game_lines(warehouse: WarehouseResource, start: dt.date, end: dt.date) -> pl.DataFrame:
-    """The days' points lines: the median across books of each event's last snapshot before
-    tip-off (:func:`pre_game_props`)."""
-    props = warehouse.get().read(
+def _read_props(warehouse: WarehouseResource, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """The days' ``odds_player_props`` rows (every snapshot), in the columns lines come from."""
+    return warehouse.get().read(
         raw.odds_player_props,
         start,
         end,
         columns=["game_date", "event_id", "snapshot_time", "commence_time", "bookmaker", "market"]
         + ["player_lookup", "line", "over_price", "under_price", "last_update"],
     )
+
+
+def _pre_game_lines(props: pl.DataFrame) -> pl.DataFrame:
+    """The days' points lines: the median across books of each event's last snapshot before
+    tip-off (:func:`pre_game_props`)."""
     return daily_points_lines(pre_game_props(props.filter(pl.col("market") == POINTS_MARKET)))
 
 
@@ -285,7 +289,8 @@ def player_prop_predictions(
     base = predict.ensemble_v1(base, history)
 
     history_start = start - dt.timedelta(days=HISTORY_DAYS)
-    all_lines = _pre_game_lines(warehouse, history_start, end)
+    props = _read_props(warehouse, history_start, end)
+    all_lines = _pre_game_lines(props)
     lines = all_lines.filter(pl.col("game_date") >= start)
     inputs = market_blend.market_inputs(
         pl.concat(
@@ -319,9 +324,7 @@ def player_prop_predictions(
         how="vertical_relaxed",
     )
     made = prediction_snapshot_times(
-        wh.read(raw.odds_player_props, start, end, columns=["game_date", "snapshot_time"]),
-        list(each_date(start, end)),
-        GAME_DATE_TIMEZONE,
+        props.filter(pl.col("game_date") >= start), list(each_date(start, end)), GAME_DATE_TIMEZONE
     )
     rows = rows.join(made, on="game_date", how="left")
     df = spec.conform(rows.sort("game_date", "player_lookup", "system_id"))
