@@ -36,6 +36,7 @@ from nba_assets.lib.lines import (  # noqa: E402
     POINTS_MARKET,
     american_to_decimal,
     daily_points_lines,
+    points_offers,
     pre_game_props,
 )
 from nba_assets.lib.predict import OVER, UNDER, market_blend, systems  # noqa: E402
@@ -115,12 +116,13 @@ def measure(tables: Tables, base: pl.DataFrame, start: dt.date, end: dt.date) ->
     began = time.perf_counter()
     history_start = history_start_for(start)
     props = tables.props.filter(pl.col("game_date").is_between(history_start, end))
-    lines = daily_points_lines(pre_game_props(props))
+    pre_game = pre_game_props(props)
+    lines = daily_points_lines(pre_game)
     inputs = market_blend.market_inputs(
         base, base.select("game_date", "player_id", "ensemble"), lines, tables.actuals
     )
     on_days = pl.col("game_date").is_between(start, end)
-    market_rows = market_blend.market_predictions(inputs, start)
+    market_rows = market_blend.market_predictions(inputs, points_offers(pre_game)[0], start)
     served = base.filter(on_days)
     preds = pl.concat(
         [
@@ -226,7 +228,13 @@ def threes_validation(tables: Tables, first: dt.date, last: dt.date) -> dict:
     props = tables.props.filter(
         pl.col("market") == "player_threes", pl.col("game_date").is_between(first, last)
     ).with_columns(market=pl.lit(POINTS_MARKET))  # the same median-across-books rule
-    lines = daily_points_lines(pre_game_props(props))
+    pre_game = pre_game_props(props)
+    lines = daily_points_lines(pre_game)
+    # BetRivers' 2024-25 threes lines are recorded off the other books' while its prices are
+    # not: where its line is below the others' its over is priced at 0.50 (de-vigged), above
+    # at 0.51, where every other book prices 0.60-0.63 below and 0.38-0.39 above. Its offers
+    # would be bets on a recording error, so they are not offered here (its 2025-26 lines agree).
+    offers, _ = points_offers(pre_game.filter(pl.col("bookmaker") != "betrivers"))
     over = 1 / american_to_decimal(pl.col("over_price"))
     under = 1 / american_to_decimal(pl.col("under_price"))
     inputs = (
@@ -251,7 +259,9 @@ def threes_validation(tables: Tables, first: dt.date, last: dt.date) -> dict:
         .sort("game_date", "player_id")
     )
     served = market_blend.market_predictions(
-        inputs, first + dt.timedelta(days=market_blend.MARKET_PARAMS.window_days)
+        inputs,
+        offers,
+        first + dt.timedelta(days=market_blend.MARKET_PARAMS.window_days),
     ).join(inputs, on=["game_date", "player_id"])
     out: dict[str, object] = {"window": f"{served['game_date'].min()}..{last}"}
     played = served.filter(pl.col("actual").is_not_null())
@@ -260,20 +270,17 @@ def threes_validation(tables: Tables, first: dt.date, last: dt.date) -> dict:
     for system in market_blend.MARKET_SYSTEMS:
         error = (played[system] - played["actual"]).abs().mean()
         picks = played.filter(pl.col(f"{system}_recommendation").is_in([OVER, UNDER]))
+        # Settled against the offer the pick took: its book's line and price.
         side_over = pl.col(f"{system}_recommendation") == OVER
-        won = (
-            pl.when(side_over)
-            .then(pl.col("actual") > pl.col("line"))
-            .otherwise(pl.col("actual") < pl.col("line"))
-        )
-        price = pl.when(side_over).then(pl.col("over_price")).otherwise(pl.col("under_price"))
+        line, price = pl.col(f"{system}_bet_line"), pl.col(f"{system}_bet_price")
+        won = pl.when(side_over).then(pl.col("actual") > line).otherwise(pl.col("actual") < line)
         settled = picks.with_columns(
-            units=pl.when(pl.col("actual") == pl.col("line"))
+            units=pl.when(pl.col("actual") == line)
             .then(0.0)
             .when(won)
             .then(american_to_decimal(price) - 1)
             .otherwise(-1.0),
-            hit=pl.when(pl.col("actual") != pl.col("line")).then(won),
+            hit=pl.when(pl.col("actual") != line).then(won),
         )
         hits = int(settled["hit"].sum())
         decided = int(settled["hit"].is_not_null().sum())

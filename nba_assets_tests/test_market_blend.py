@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from nba_assets.lib import market
-from nba_assets.lib.lines import american_to_decimal, daily_points_lines
+from nba_assets.lib.lines import american_to_decimal, daily_points_lines, points_offers
 from nba_assets.lib.predict import OVER, PASS, UNDER, market_blend, moving_average_v1, systems
 from nba_assets.pipeline import compute_phases, raw_frames
 from nba_assets.tables import predictions
@@ -36,9 +36,14 @@ def _inputs(tables: dict[str, pl.DataFrame], actuals: pl.DataFrame | None = None
     return market_blend.market_inputs(store, ensemble, lines, summary)
 
 
+def _offers(props: pl.DataFrame) -> pl.DataFrame:
+    offers, _ = points_offers(market.pre_game_props(props))
+    return offers
+
+
 @pytest.fixture(scope="module")
 def served(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    return market_blend.market_predictions(_inputs(tables), START)
+    return market_blend.market_predictions(_inputs(tables), _offers(tables["props"]), START)
 
 
 def test_a_day_learns_only_from_earlier_days(
@@ -47,7 +52,9 @@ def test_a_day_learns_only_from_earlier_days(
     summary = tables["player_game_summary"]
     later = pl.col("game_date") >= DAY
     poisoned = summary.with_columns(pts=pl.when(later).then(pl.col("pts") + 15).otherwise("pts"))
-    changed = market_blend.market_predictions(_inputs(tables, poisoned), START)
+    changed = market_blend.market_predictions(
+        _inputs(tables, poisoned), _offers(tables["props"]), START
+    )
     systems_cols = [c for c in served.columns if c.startswith("market_")]
     upto = pl.col("game_date") <= DAY
     assert served.filter(upto).height > 1000
@@ -90,16 +97,27 @@ def test_picks_clear_the_day_threshold_at_the_recorded_price(
     spec.conform(rows.with_columns(made).select(list(spec.columns)))
     assert set(rows.get_column("system_id")) == set(market_blend.MARKET_SYSTEMS)
     picks = rows.filter(pl.col("recommendation").is_in([OVER, UNDER]))
+    assert picks.height > 50
+    offers = _offers(tables["props"])
+    # Each pick takes one book's real offer: that book's line and the price of the side.
+    taken = picks.join(
+        offers,
+        left_on=["game_date", "player_lookup", "bet_bookmaker", "bet_line"],
+        right_on=["game_date", "player_lookup", "bookmaker", "line"],
+        how="inner",
+    )
+    assert taken.height == picks.height
+    side_price = pl.when(pl.col("recommendation") == OVER).then("over_price_right")
+    assert (
+        taken.get_column("bet_price")
+        == taken.select(side_price.otherwise("under_price_right")).to_series()
+    ).all()
     for row in picks.iter_rows(named=True):
         threshold = float(row["model_version"].rsplit("ev>=", 1)[1])
-        p = (
-            row["over_probability"]
-            if row["recommendation"] == OVER
-            else 1 - row["over_probability"]
-        )
-        price = row["over_price"] if row["recommendation"] == OVER else row["under_price"]
-        decimal = pl.select(american_to_decimal(pl.lit(price))).item()
-        assert p * decimal - 1 >= threshold - 1e-9
+        decimal = pl.select(american_to_decimal(pl.lit(row["bet_price"]))).item()
+        assert row["bet_probability"] * decimal - 1 >= threshold - 1e-9
+    # Books disagree: some picks take a line other than the median.
+    assert (picks.get_column("bet_line") != picks.get_column("line")).sum() > 10
     no_threshold = rows.filter(pl.col("model_version").str.ends_with("ev>=none"))
     assert (no_threshold.get_column("recommendation") == PASS).all()
 
@@ -111,6 +129,9 @@ def test_threshold_rule_takes_the_best_earlier_return_with_enough_picks() -> Non
     p = [0.5 + 0.25 * i / n for i in range(n)]
     window = pl.DataFrame(
         {
+            "game_date": [DAY] * n,
+            "player_lookup": [f"player{i}" for i in range(n)],
+            "bookmaker": ["book"] * n,
             "p_over": p,
             "over_price": [100.0] * n,
             "under_price": [-120.0] * n,
@@ -131,8 +152,88 @@ def test_days_without_lines_give_an_empty_frame_of_the_output_schema(
 ) -> None:
     inputs = _inputs(tables).filter(pl.col("game_date") < START)  # no line before the season
     assert inputs.is_empty()
-    served = market_blend.market_predictions(inputs, START)
+    served = market_blend.market_predictions(inputs, _offers(tables["props"]), START)
     assert served.is_empty() and served.schema == market_blend.OUTPUT_SCHEMA
     store = tables["ml_feature_store"].with_columns(confidence=pl.lit(0.5))
     lines = daily_points_lines(market.pre_game_props(tables["props"]))
     assert systems.market_rows(store, served, lines).is_empty()
+
+
+def test_the_bet_is_the_offer_with_the_best_expected_value() -> None:
+    # One player, three books; p_over is the calibrated probability at each book's line.
+    offers = pl.DataFrame(
+        {
+            "game_date": [DAY] * 3,
+            "player_lookup": ["jalenbrunson"] * 3,
+            "bookmaker": ["draftkings", "fanduel", "betmgm"],
+            "line": [26.5, 25.5, 26.5],
+            "over_price": [-110.0, -135.0, -105.0],
+            "under_price": [-110.0, 105.0, -115.0],
+            "p_over": [0.50, 0.56, 0.50],
+        }
+    )
+    (best,) = market_blend._best_offer(offers, "p_over").iter_rows(named=True)
+    # EVs: over 26.5 -110 -0.045, over 25.5 -135 -0.025, over 26.5 -105 -0.024 (the best
+    # over); unders 26.5 -110 -0.045, 25.5 +105 -0.098, 26.5 -115 -0.065.
+    assert (best["bookmaker"], best["side"]) == ("betmgm", OVER)
+    assert best["ev"] == pytest.approx(0.5 * (1 + 100 / 105) - 1)
+
+
+def test_offers_after_tip_off_or_on_later_days_do_not_move_a_day(
+    tables: dict[str, pl.DataFrame], served: pl.DataFrame
+) -> None:
+    props = tables["props"]
+    points = props.filter(pl.col("market") == "player_points")
+    # The first day the recommended system picks on (a threshold chosen from earlier days).
+    threshold = pl.col(f"{market_blend.RECOMMENDED_SYSTEM}_ev_threshold")
+    day = served.filter(threshold.is_not_null()).get_column("game_date").min()
+    assert isinstance(day, dt.date) and day < END
+    # A ninth book at +300 both ways: an offer no one could refuse.
+    generous = {"bookmaker": pl.lit("latebook"), "over_price": 300.0, "under_price": 300.0}
+    on_day = points.filter(pl.col("game_date") == day).with_columns(**generous)
+    after_tip = pl.concat(
+        [
+            # updated after tip-off, in the day's last snapshot before it
+            on_day.with_columns(last_update=pl.col("commence_time") + dt.timedelta(minutes=5)),
+            # a snapshot taken once the game had started
+            on_day.with_columns(
+                snapshot_time=pl.col("commence_time") + dt.timedelta(minutes=10),
+                last_update=pl.col("commence_time") + dt.timedelta(minutes=9),
+            ),
+            # the next day's offers
+            points.filter(pl.col("game_date") == day + dt.timedelta(days=1)).with_columns(
+                **generous
+            ),
+        ]
+    )
+    changed = market_blend.market_predictions(
+        _inputs(tables), _offers(pl.concat([props, after_tip])), START
+    )
+    upto = pl.col("game_date") <= day
+    assert served.filter(upto).equals(changed.filter(upto))
+    # The same offer before tip-off is taken: the test can see a leak.
+    before_tip = on_day.with_columns(last_update=pl.col("snapshot_time"))
+    taken = market_blend.market_predictions(
+        _inputs(tables), _offers(pl.concat([props, before_tip])), START
+    ).filter(pl.col("game_date") == day)
+    books = taken.get_column(f"{market_blend.RECOMMENDED_SYSTEM}_bet_bookmaker")
+    assert (books == "latebook").sum() > 10
+
+
+def test_an_offer_far_from_the_other_books_at_its_line_is_a_quoting_error() -> None:
+    # Four books quote 2.5 threes; betrivers' prices are swapped (a 2024-25 file's error).
+    books = ["draftkings", "fanduel", "betmgm", "betrivers"]
+    over, under = [-160.0, -138.0, -150.0, 165.0], [124.0, 108.0, 120.0, -230.0]
+    rows = {
+        "game_date": [DAY] * 6,
+        "market": ["player_points"] * 6,
+        "player_lookup": ["anthonyedwards"] * 4 + ["austinreaves"] * 2,
+        "bookmaker": books + ["draftkings", "betrivers"],
+        "line": [2.5] * 4 + [1.5, 1.5],
+        # Two books only: no consensus to measure against, both kept.
+        "over_price": over + [-166.0, 215.0],
+        "under_price": under + [130.0, -305.0],
+    }
+    offers, suspect = points_offers(pl.DataFrame(rows))
+    assert suspect.select("player_lookup", "bookmaker").rows() == [("anthonyedwards", "betrivers")]
+    assert offers.height == 5

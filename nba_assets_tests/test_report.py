@@ -49,6 +49,8 @@ def _accuracy() -> pl.DataFrame:
                         "under_price": -110.0,
                         "edge": None if p == 29 else edge,
                         "recommendation": NO_LINE if p == 29 else recommendation,
+                        "bet_line": line if p != 29 and recommendation != PASS else None,
+                        "bet_price": -110.0 if p != 29 and recommendation != PASS else None,
                     }
                 )
     return grading.grade(pl.DataFrame(preds), pl.DataFrame(results))
@@ -151,7 +153,7 @@ def test_picks_by_edge_bucket_carry_their_intervals() -> None:
     assert bucket["roi_low"] < bucket["roi"] < bucket["roi_high"]
     assert b["hit_rate_ci"] == [round(bucket["hit_rate_low"], 4), round(bucket["hit_rate_high"], 4)]
     text = report.render_table(list(summary.values()))
-    assert "picks by |edge|" in text and "4-6" in text
+    assert "picks by edge" in text and "4-6" in text
     json.dumps(list(summary.values()))
 
 

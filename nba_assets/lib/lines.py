@@ -122,3 +122,75 @@ def daily_points_lines(props: pl.DataFrame) -> pl.DataFrame:
     return lines.select(pl.col(c).cast(t) for c, t in LINE_SCHEMA.items()).sort(
         "game_date", "player_lookup"
     )
+
+
+# An offer is taken for a quoting error (over and under prices swapped, a stale quote) when it
+# contradicts most of the other books quoting the player: its de-vigged probability of the over
+# is more than SAME_LINE_GAP from theirs at the same line, or more than ORDER_GAP below theirs at
+# a higher line (above at a lower one), where an over must be likelier. Books void such bets, and
+# a bettor shopping for the best price would otherwise take exactly those. In the 2025-26 points
+# snapshots books at one line differ by 0.055 at most; some 2024-25 threes files have swapped
+# prices, 0.2 and more away.
+SAME_LINE_GAP = 0.15
+ORDER_GAP = 0.10
+
+
+OFFER_SCHEMA = pl.Schema(
+    {
+        "game_date": pl.Date(),
+        "player_lookup": pl.String(),
+        "bookmaker": pl.String(),
+        "line": pl.Float64(),
+        "over_price": pl.Float64(),
+        "under_price": pl.Float64(),
+    }
+)
+
+
+def points_offers(props: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every book's points offer per game_date and player, the line and both prices a bettor
+    could take (where :func:`daily_points_lines` keeps only their median), and the offers left
+    out as quoting errors (:data:`SAME_LINE_GAP`, :data:`ORDER_GAP`).
+
+    Args:
+        props: :func:`pre_game_props` rows (any markets; only ``player_points`` rows with a
+            line and both prices are offers).
+
+    Returns:
+        ``(offers, suspect)``, both with :data:`OFFER_SCHEMA`, one row per day, player and
+        book.
+    """
+    offers = (
+        props.filter(
+            pl.col("market") == POINTS_MARKET,
+            pl.col("line").is_not_null(),
+            pl.col("player_lookup").is_not_null(),
+            pl.col("over_price").is_not_null(),
+            pl.col("under_price").is_not_null(),
+        )
+        .select(pl.col(c).cast(t) for c, t in OFFER_SCHEMA.items())
+        .sort("game_date", "player_lookup", "bookmaker", "line")
+        .unique(["game_date", "player_lookup", "bookmaker"], keep="first", maintain_order=True)
+    )
+    over = 1 / american_to_decimal(pl.col("over_price"))
+    under = 1 / american_to_decimal(pl.col("under_price"))
+    player = ["game_date", "player_lookup"]
+    rated = offers.with_columns(_q=over / (over + under))
+    pairs = rated.join(
+        rated.select(*player, "bookmaker", "line", "_q"), on=player, suffix="_other"
+    ).filter(pl.col("bookmaker") != pl.col("bookmaker_other"))
+    gap = pl.col("_q") - pl.col("_q_other")
+    contradicts = (
+        pl.when(pl.col("line") == pl.col("line_other"))
+        .then(gap.abs() > SAME_LINE_GAP)
+        .when(pl.col("line") < pl.col("line_other"))
+        .then(gap < -ORDER_GAP)
+        .otherwise(gap > ORDER_GAP)
+    )
+    votes = pairs.group_by(*player, "bookmaker").agg(others=pl.len(), against=contradicts.sum())
+    suspect_keys = votes.filter(pl.col("others") >= 2, 2 * pl.col("against") > pl.col("others"))
+    keys = [*player, "bookmaker"]
+    return (
+        offers.join(suspect_keys, on=keys, how="anti").sort(keys),
+        offers.join(suspect_keys.select(keys), on=keys, how="semi").sort(keys),
+    )

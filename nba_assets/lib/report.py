@@ -10,6 +10,7 @@ import polars as pl
 from matplotlib.figure import Figure
 
 from nba_assets.lib.grading import performance
+from nba_assets.lib.lines import american_to_decimal
 from nba_assets.lib.predict.market_blend import RECOMMENDED_SYSTEM
 
 BREAK_EVEN_AT_MINUS_110 = 110 / 210
@@ -28,6 +29,8 @@ SUMMARY_KEYS = (
     "roi",
 )
 EDGE_BUCKETS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
+# A market system's pick is a bet at one book's offer: its edge is the expected value there.
+EV_BUCKETS = (0.0, 0.04, 0.08, 0.12)
 Z_95 = 1.959964  # two-sided 95% normal quantile
 
 
@@ -59,11 +62,23 @@ def _interval(bounds: tuple[float, float] | None) -> list[float] | None:
 
 
 def pick_buckets(accuracy: pl.DataFrame) -> pl.DataFrame:
-    """Settled OVER / UNDER picks per system and |edge| bucket: ``picks``, ``hits``,
-    ``misses``, ``hit_rate``, ``roi`` and their 95% intervals (``*_low``, ``*_high``)."""
+    """Settled OVER / UNDER picks per system and edge bucket: ``picks``, ``hits``,
+    ``misses``, ``hit_rate``, ``roi`` and their 95% intervals (``*_low``, ``*_high``).
+
+    The edge is |predicted - line| in points, or, for a pick with a ``bet_probability`` (the
+    market systems'), the expected value of its bet at ``bet_price`` (buckets ``ev 0.00-0.04``...).
+    """
     bets = accuracy.filter(pl.col("units").is_not_null())
+    if "bet_probability" not in bets.columns:  # rows graded before the column existed
+        bets = bets.with_columns(bet_probability=pl.lit(None, pl.Float64))
+    expected = pl.col("bet_probability") * american_to_decimal(pl.col("bet_price")) - 1
+    bucket_of = (
+        pl.when(pl.col("bet_probability").is_not_null())
+        .then(_ev_bucket(expected))
+        .otherwise(_edge_bucket(pl.col("edge")))
+    )
     rows = []
-    for (system, bucket), part in bets.with_columns(bucket=_edge_bucket(pl.col("edge"))).group_by(
+    for (system, bucket), part in bets.with_columns(bucket=bucket_of).group_by(
         "system_id", "bucket"
     ):
         rows.append({"system_id": system, "bucket": bucket, **_pick_figures(part)})
@@ -117,7 +132,7 @@ def summarize(accuracy: pl.DataFrame) -> list[dict[str, Any]]:
     ``picks`` are settled OVER / UNDER bets, ``hit_rate`` leaves pushes out, ``roi`` is units won
     per unit staked at the recorded prices. Figures are null where there is nothing to measure.
     Each dict also has ``hit_rate_ci`` (95% Wilson) and ``roi_ci`` (95% normal), and
-    ``pick_buckets``: the picks' figures per |edge| bucket (:func:`pick_buckets`), and
+    ``pick_buckets``: the picks' figures per edge bucket (:func:`pick_buckets`), and
     ``recommended``: whether it is the product's recommended system.
     """
     if accuracy.is_empty():
@@ -192,7 +207,7 @@ def _cell(value: Any, kind: str) -> str:
 
 def render_table(summary: list[dict[str, Any]]) -> str:
     """A fixed-width text table of :func:`summarize`'s rows, then the picks of each system by
-    |edge| bucket (hit rate and ROI with their 95% intervals)."""
+    edge bucket (:func:`pick_buckets`; hit rate and ROI with their 95% intervals)."""
     headers = ("system", "graded", "MAE", "line MAE", "picks", "hit rate", "95% CI", "ROI")
     headers += ("95% CI",)
     rows = [
@@ -227,7 +242,7 @@ def render_table(summary: list[dict[str, Any]]) -> str:
     ]
     if not bucket_rows:
         return text
-    headers = ("picks by |edge|", "edge", "picks", "hit rate", "95% CI", "ROI", "95% CI")
+    headers = ("picks by edge", "edge", "picks", "hit rate", "95% CI", "ROI", "95% CI")
     return text + "\n" + _fixed_width(headers, bucket_rows)
 
 
@@ -356,6 +371,14 @@ def _edge_bucket(edge: pl.Expr) -> pl.Expr:
     expr = pl.when(size >= EDGE_BUCKETS[-1]).then(pl.lit(labels[-1]))
     for upper, label in zip(EDGE_BUCKETS[1:], labels, strict=False):
         expr = expr.when(size < upper).then(pl.lit(label))
+    return expr
+
+
+def _ev_bucket(ev: pl.Expr) -> pl.Expr:
+    pairs = list(zip(EV_BUCKETS, EV_BUCKETS[1:], strict=False))
+    expr = pl.when(ev >= EV_BUCKETS[-1]).then(pl.lit(f"ev {EV_BUCKETS[-1]:.2f}+"))
+    for lo, hi in pairs:
+        expr = expr.when(ev < hi).then(pl.lit(f"ev {lo:.2f}-{hi:.2f}"))
     return expr
 
 

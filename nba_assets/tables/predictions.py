@@ -29,6 +29,10 @@ _PREDICTION = {
     "edge": pl.Float64(),
     "over_probability": pl.Float64(),
     "recommendation": pl.String(),
+    "bet_bookmaker": pl.String(),
+    "bet_line": pl.Float64(),
+    "bet_price": pl.Float64(),
+    "bet_probability": pl.Float64(),
     "prediction_snapshot_time": pl.Datetime("us", "UTC"),
 }
 # What the columns of every prediction row say beyond their names.
@@ -44,6 +48,14 @@ _PREDICTION_DESCRIPTIONS = {
     "over_probability": "calibrated probability that the points go over the line (the "
     "market systems, which pick from its expected value at the recorded price); null for "
     "the others",
+    "bet_bookmaker": "the book whose offer an OVER / UNDER pick takes (the market systems: the "
+    "offer with the best expected value); null for the other systems' picks, which take the "
+    "median line and price, and for PASS / NO_LINE",
+    "bet_line": "the line the pick is graded against; null for PASS / NO_LINE",
+    "bet_price": "the price of the pick's side, American odds; null for PASS / NO_LINE",
+    "bet_probability": "calibrated probability that the pick wins at bet_line (the market "
+    "systems, which pick when its expected value at bet_price clears the day's threshold); "
+    "null for the others",
     "prediction_snapshot_time": "the day's latest lines snapshot when the predictions were "
     "made (UTC; the day's first second, US/Eastern, when none had landed)",
 }
@@ -126,9 +138,12 @@ prediction_accuracy = TableSpec(
         "signed_error": "predicted_points - actual_points (positive: predicted too high)",
         "prediction_correct": "hit / miss of an OVER or UNDER pick; null for PASS, NO_LINE, push, "
         "void and games without a result yet",
+        "is_push": "the points equal the line the row is graded against: bet_line for a pick, "
+        "the median line otherwise",
         "is_void": "the game has a result but the player did not play (no box row or 0 minutes)",
         "graded": "the player played and the prediction had a line: counts in MAE and line MAE",
-        "units": "profit of a 1-unit bet on the pick at the recorded price (push 0); null: no bet",
+        "units": "profit of a 1-unit bet on the pick at bet_price (push 0: points equal to "
+        "bet_line); null: no bet",
     },
 )
 

@@ -21,6 +21,10 @@ CREATE TABLE IF NOT EXISTS `nba_predictions.player_prop_prediction_history` (
   `edge` FLOAT64 OPTIONS(description="predicted_points - line"),
   `over_probability` FLOAT64 OPTIONS(description="calibrated probability that the points go over the line (the market systems, which pick from its expected value at the recorded price); null for the others"),
   `recommendation` STRING,
+  `bet_bookmaker` STRING OPTIONS(description="the book whose offer an OVER / UNDER pick takes (the market systems: the offer with the best expected value); null for the other systems' picks, which take the median line and price, and for PASS / NO_LINE"),
+  `bet_line` FLOAT64 OPTIONS(description="the line the pick is graded against; null for PASS / NO_LINE"),
+  `bet_price` FLOAT64 OPTIONS(description="the price of the pick's side, American odds; null for PASS / NO_LINE"),
+  `bet_probability` FLOAT64 OPTIONS(description="calibrated probability that the pick wins at bet_line (the market systems, which pick when its expected value at bet_price clears the day's threshold); null for the others"),
   `prediction_snapshot_time` TIMESTAMP OPTIONS(description="the day's latest lines snapshot when the predictions were made (UTC; the day's first second, US/Eastern, when none had landed)"),
   `feature_set_version` STRING
 )

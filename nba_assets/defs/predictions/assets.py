@@ -14,6 +14,7 @@ from nba_assets.lib.features import FEATURE_SET_VERSION
 from nba_assets.lib.lines import (
     POINTS_MARKET,
     daily_points_lines,
+    points_offers,
     pre_game_props,
     prediction_snapshot_times,
 )
@@ -233,10 +234,12 @@ def _read_props(warehouse: WarehouseResource, start: dt.date, end: dt.date) -> p
     )
 
 
-def _pre_game_lines(props: pl.DataFrame) -> pl.DataFrame:
-    """The days' points lines: the median across books of each event's last snapshot before
-    tip-off (:func:`pre_game_props`)."""
-    return daily_points_lines(pre_game_props(props.filter(pl.col("market") == POINTS_MARKET)))
+def _pre_game_lines(props: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The days' points lines (the median across books), every book's offer and the offers left
+    out as quoting errors, from each event's last snapshot before tip-off
+    (:func:`pre_game_props`, :func:`points_offers`)."""
+    pre_game = pre_game_props(props.filter(pl.col("market") == POINTS_MARKET))
+    return daily_points_lines(pre_game), *points_offers(pre_game)
 
 
 @table_asset(
@@ -290,7 +293,17 @@ def player_prop_predictions(
 
     history_start = start - dt.timedelta(days=HISTORY_DAYS)
     props = _read_props(warehouse, history_start, end)
-    all_lines = _pre_game_lines(props)
+    all_lines, offers, suspect = _pre_game_lines(props)
+    suspect = suspect.filter(pl.col("game_date") >= start)
+    if not suspect.is_empty():
+        context.log.warning(
+            f"{suspect.height} book offers left out as quoting errors (their over probability is"
+            " far from the other books' at the same line), e.g. "
+            + ", ".join(
+                f"{r['bookmaker']} {r['player_lookup']} {r['line']}"
+                for r in suspect.head(5).iter_rows(named=True)
+            )
+        )
     lines = all_lines.filter(pl.col("game_date") >= start)
     inputs = market_blend.market_inputs(
         pl.concat(
@@ -306,7 +319,7 @@ def player_prop_predictions(
         all_lines,
         wh.read(analytics.player_game_summary, history_start, end - _DAY, _ACTUAL_COLUMNS),
     )
-    market = market_blend.market_predictions(inputs, start)
+    market = market_blend.market_predictions(inputs, offers, start)
     unmatched = predict.unmatched_lines(lines, features)
     if not unmatched.is_empty():
         context.log.warning(
@@ -347,6 +360,8 @@ def player_prop_predictions(
             ).height,
             "lines": lines.height,
             "lines_unmatched": unmatched.height,
+            "offers": offers.filter(pl.col("game_date") >= start).height,
+            "offers_left_out_as_quoting_errors": suspect.height,
             "picks": df.filter(
                 pl.col("recommendation").is_in([predict.OVER, predict.UNDER])
             ).height,

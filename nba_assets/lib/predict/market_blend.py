@@ -14,15 +14,17 @@ learn, for each day D, on the graded player-games of the ``window_days`` before 
   day's listing leave; an L1 penalty of ``slope_penalty`` points per row per unit of
   standardised slope keeps it near the line on short windows.
 
-The probability of the over at the recorded price is a logistic (Platt) calibration of the
-system's own edge over the line and of the over probability the recorded prices imply, fitted
-on the window's out-of-sample edges (each day's prediction was made from the days before it).
-The prices matter: a calibration on the edge alone ignores what the price says, and picked
-long-priced sides that lost (2024-25 threes lines, ``benchmarks/market_quality.py``). A side
-is picked when its expected value at its recorded price, ``p * decimal_price - 1``, clears the
-day's threshold. The threshold rule: of ``ev_grid``, the one whose picks had the best return on
-the window (out-of-sample probabilities, at least ``min_picks`` settled picks); no pick that day
-when that return is not positive or no threshold has enough picks. Every fit sees only rows
+The probability of the over is a logistic (Platt) calibration of the system's edge over a line
+and of the over probability that line's prices imply, fitted on every book's offer of the
+window's player-games with the system's out-of-sample predictions (each day's prediction was
+made from the days before it). The prices matter: a calibration on the edge alone ignores what
+the price says, and picked long-priced sides that lost (2024-25 threes lines,
+``benchmarks/market_quality.py``). The bet is the book offer (line, side and price) with the
+largest expected value ``p * decimal_price - 1`` among the player's books, as a bettor who
+holds accounts at every book would take it; it is picked when that value clears the day's
+threshold. The threshold rule: of ``ev_grid``, the one whose bets had the best return on the
+window (out-of-sample probabilities, at least ``min_picks`` settled bets); no pick that day
+when that return is not positive or no threshold has enough bets. Every fit sees only rows
 dated before the day it serves (asserted).
 """
 
@@ -37,7 +39,7 @@ from scipy import sparse
 from scipy.optimize import linprog, minimize
 from scipy.special import expit, log_expit
 
-from nba_assets.lib.lines import american_to_decimal
+from nba_assets.lib.lines import OFFER_SCHEMA, american_to_decimal
 from nba_assets.lib.predict.recommendation import NO_LINE, OVER, PASS, UNDER
 
 SYSTEM_MARKET_BLEND = "market_blend_v1"
@@ -80,6 +82,7 @@ HISTORY_WINDOWS = 3
 INPUT_COLUMNS = (
     "game_date",
     "player_id",
+    "player_lookup",
     "line",
     "over_price",
     "under_price",
@@ -97,8 +100,8 @@ INPUT_COLUMNS = (
 _FEATURE_INPUTS = tuple(
     c
     for c in INPUT_COLUMNS
-    if c not in ("game_date", "player_id", "line", "over_price", "under_price", "ensemble")
-    and c != "actual"
+    if c not in ("game_date", "player_id", "player_lookup", "line", "over_price", "under_price")
+    and c not in ("ensemble", "actual")
 )
 _GRID = np.linspace(0.0, 1.0, 21)
 
@@ -115,6 +118,10 @@ OUTPUT_SCHEMA = pl.Schema(
                 ("_p_over", pl.Float64()),
                 ("_ev_threshold", pl.Float64()),
                 ("_recommendation", pl.String()),
+                ("_bet_bookmaker", pl.String()),
+                ("_bet_line", pl.Float64()),
+                ("_bet_price", pl.Float64()),
+                ("_bet_probability", pl.Float64()),
             )
         },
     }
@@ -262,13 +269,27 @@ def _units() -> pl.Expr:
     )
 
 
+def _best_offer(offers: pl.DataFrame, p: str) -> pl.DataFrame:
+    """Per player-game, the offer and side with the largest expected value (ties: the first
+    book by name), with ``side`` and ``ev``."""
+    return (
+        _best_side(offers, p)
+        .sort(
+            ["game_date", "player_lookup", "ev", "bookmaker"],
+            descending=[False, False, True, False],
+        )
+        .unique(["game_date", "player_lookup"], keep="first", maintain_order=True)
+    )
+
+
 def _threshold(window: pl.DataFrame, params: MarketParams) -> float | None:
-    """The ``ev_grid`` threshold with the best return on ``window``'s settled rows that had a
-    probability, or None (no picks) when none has ``min_picks`` picks and a positive return."""
+    """The ``ev_grid`` threshold with the best return on ``window``'s settled offers that had a
+    probability (each player-game's best offer is its bet), or None (no picks) when none has
+    ``min_picks`` bets and a positive return."""
     rated = window.filter(pl.col("p_over").is_not_null())
     if rated.is_empty():
         return None
-    rated = _best_side(rated, "p_over").with_columns(units=_units())
+    rated = _best_offer(rated, "p_over").with_columns(units=_units())
     best: tuple[float, float] | None = None
     for threshold in params.ev_grid:
         picks = rated.filter(pl.col("ev") >= threshold)
@@ -281,30 +302,40 @@ def _threshold(window: pl.DataFrame, params: MarketParams) -> float | None:
 
 
 def market_predictions(
-    inputs: pl.DataFrame, first_day: dt.date, params: MarketParams = MARKET_PARAMS
+    inputs: pl.DataFrame,
+    offers: pl.DataFrame,
+    first_day: dt.date,
+    params: MarketParams = MARKET_PARAMS,
 ) -> pl.DataFrame:
     """Both market systems walk-forward over the days of ``inputs`` (earlier days are history).
 
     Args:
         inputs: :func:`market_inputs` rows of ``first_day`` and of the
             ``HISTORY_WINDOWS * window_days`` days before it.
+        offers: :func:`nba_assets.lib.lines.points_offers` rows of the same days: every book's
+            line and prices, which the calibration learns on and the bets are chosen from.
         first_day: the first day to return.
 
     Returns:
         ``game_date, player_id`` and, per system ``s`` of ``MARKET_SYSTEMS``, ``{s}``
-        (predicted points), ``{s}_p_over``, ``{s}_ev_threshold`` (null: no picks that day) and
-        ``{s}_recommendation``; plus ``market_blend_weight``. Rows of days from ``first_day``.
+        (predicted points), ``{s}_p_over`` (at the median line), ``{s}_ev_threshold`` (null:
+        no picks that day), ``{s}_recommendation`` and the bet it names, ``{s}_bet_bookmaker``,
+        ``{s}_bet_line``, ``{s}_bet_price`` and ``{s}_bet_probability`` (the calibrated
+        probability that the bet wins; null unless OVER / UNDER); plus
+        ``market_blend_weight``. Rows of days from ``first_day``.
     """
     window = dt.timedelta(days=params.window_days)
     days = inputs.get_column("game_date").unique().sort().to_list()
+    offers_of = offers.select(OFFER_SCHEMA.names()).partition_by("game_date", as_dict=True)
+    no_offers = pl.DataFrame(schema=OFFER_SCHEMA)
     done: list[pl.DataFrame] = []
+    priced: dict[str, list[pl.DataFrame]] = {s: [] for s in MARKET_SYSTEMS}
     for day in days:
         past = (
             pl.concat(done)
             if done
             else inputs.head(0).with_columns(
-                **{f"{s}": pl.lit(None, pl.Float64) for s in MARKET_SYSTEMS},
-                **{f"{s}_p_over": pl.lit(None, pl.Float64) for s in MARKET_SYSTEMS},
+                **{f"{s}": pl.lit(None, pl.Float64) for s in MARKET_SYSTEMS}
             )
         )
         recent = past.filter(pl.col("game_date") >= day - window)
@@ -326,8 +357,15 @@ def market_predictions(
             pl.Series(SYSTEM_MARKET_RESIDUAL, rows.get_column("line").to_numpy() + residual),
             market_blend_weight=pl.lit(weight),
         )
+        today = offers_of.get((day,), no_offers)
         for system in MARKET_SYSTEMS:
-            out = _calibrated(out, graded, system, params)
+            earlier = [o for o in priced[system] if o.item(0, "game_date") >= day - window]
+            window_offers = (
+                pl.concat(earlier).filter(pl.col("actual").is_not_null()) if earlier else None
+            )
+            out, offered = _calibrated(out, today, window_offers, system, params)
+            if not offered.is_empty():
+                priced[system].append(offered)
         done.append(out)
     if not done:
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
@@ -336,33 +374,77 @@ def market_predictions(
 
 
 def _calibrated(
-    rows: pl.DataFrame, graded: pl.DataFrame, system: str, params: MarketParams
-) -> pl.DataFrame:
-    """``rows`` plus ``{system}_p_over``, ``{system}_ev_threshold`` and the recommendation."""
+    rows: pl.DataFrame,
+    offers: pl.DataFrame,
+    window_offers: pl.DataFrame | None,
+    system: str,
+    params: MarketParams,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``rows`` plus ``{system}_p_over``, ``{system}_ev_threshold``, the recommendation and its
+    bet; and the day's offers with the system's prediction, the result and ``p_over`` at each
+    offer's line, which later days calibrate and choose thresholds on.
+
+    Args:
+        rows: the day's :func:`market_inputs` rows with the system's predictions.
+        offers: the day's :func:`nba_assets.lib.lines.points_offers` rows.
+        window_offers: the graded offers of the window's days, as this function returned them.
+    """
     p_col, t_col, r_col = f"{system}_p_over", f"{system}_ev_threshold", f"{system}_recommendation"
-    # Out-of-sample edges of the window (each made from the days before it), not pushes.
-    decided = graded.filter(
-        pl.col(system).is_not_null(),
-        pl.col("actual") != pl.col("line"),
-        pl.col(system) != pl.col("line"),
+    offered = offers.join(
+        rows.select("game_date", "player_lookup", system, "actual"),
+        on=["game_date", "player_lookup"],
+        how="inner",
+    ).filter(pl.col(system).is_not_null())
+    # Out-of-sample predictions of the window (each made from the days before it) against
+    # every book's line, pushes left out.
+    decided = (
+        window_offers.filter(pl.col("actual") != pl.col("line"))
+        if window_offers is not None
+        else offered.head(0)
     )
-    p = pl.lit(None, pl.Float64)
+    p = p_offered = pl.lit(None, pl.Float64)
     if decided.height >= params.min_rows:
         c = _platt(
             _calibration_inputs(decided, system),
             (decided.get_column("actual") > decided.get_column("line")).to_numpy().astype(float),
         )
-        x = _calibration_inputs(rows, system)
-        p = pl.Series(expit(c[0] + x @ c[1:])).cast(pl.Float64)
-    threshold = _threshold(graded.rename({p_col: "p_over"}), params) if p_col in graded else None
-    out = _best_side(rows.with_columns(p.alias(p_col)), p_col)
-    pick = pl.lit(threshold is not None) & (pl.col("ev") >= (threshold or 0.0))
-    return out.with_columns(
+        p = pl.Series(expit(c[0] + _calibration_inputs(rows, system) @ c[1:]), dtype=pl.Float64)
+        p_offered = pl.Series(
+            expit(c[0] + _calibration_inputs(offered, system) @ c[1:]), dtype=pl.Float64
+        )
+    offered = offered.with_columns(p_offered.alias("p_over"))
+    threshold = _threshold(window_offers, params) if window_offers is not None else None
+    bets = _best_offer(offered, "p_over").select(
+        "game_date",
+        "player_lookup",
+        "side",
+        "ev",
+        pl.col("bookmaker").alias("_book"),
+        pl.col("line").alias("_line"),
+        pl.when(pl.col("side") == OVER)
+        .then(pl.col("over_price"))
+        .otherwise(pl.col("under_price"))
+        .alias("_price"),
+        pl.when(pl.col("side") == OVER)
+        .then(pl.col("p_over"))
+        .otherwise(1 - pl.col("p_over"))
+        .alias("_p"),
+    )
+    out = rows.with_columns(p.alias(p_col)).join(
+        bets, on=["game_date", "player_lookup"], how="left"
+    )
+    pick = (pl.lit(threshold is not None) & (pl.col("ev") >= (threshold or 0.0))).fill_null(False)
+    out = out.with_columns(
         pl.lit(threshold, pl.Float64).alias(t_col),
         pl.when(pl.col("line").is_null())
         .then(pl.lit(NO_LINE))
-        .when(pick.fill_null(False))
+        .when(pick)
         .then(pl.col("side"))
         .otherwise(pl.lit(PASS))
         .alias(r_col),
-    ).drop("side", "ev")
+        pl.when(pick).then(pl.col("_book")).alias(f"{system}_bet_bookmaker"),
+        pl.when(pick).then(pl.col("_line")).alias(f"{system}_bet_line"),
+        pl.when(pick).then(pl.col("_price")).alias(f"{system}_bet_price"),
+        pl.when(pick).then(pl.col("_p")).alias(f"{system}_bet_probability"),
+    )
+    return out.drop("side", "ev", "_book", "_line", "_price", "_p"), offered

@@ -13,7 +13,9 @@ from nba_assets.lib.predict.lightgbm_model import predict_points
 from nba_assets.lib.predict.market_blend import MARKET_SYSTEMS
 from nba_assets.lib.predict.moving_average import moving_average_v1
 from nba_assets.lib.predict.recommendation import (
+    OVER,
     THRESHOLDS,
+    UNDER,
     Thresholds,
     confidence,
     recommendation_expr,
@@ -112,8 +114,20 @@ def prediction_rows(
         commence_time=pl.when(pl.col("line").is_not_null()).then(pl.col("commence_time")),
         over_probability=pl.lit(None, pl.Float64),
     )
-    return out.with_columns(recommendation=recommendation_expr(thresholds)).sort(
-        "game_date", "player_lookup", "system_id"
+    rec = pl.col("recommendation")
+    return (
+        out.with_columns(recommendation=recommendation_expr(thresholds))
+        .with_columns(
+            # These systems' picks take the median line at the median price of the side.
+            bet_bookmaker=pl.lit(None, pl.String),
+            bet_probability=pl.lit(None, pl.Float64),
+            bet_line=pl.when(rec.is_in([OVER, UNDER])).then(pl.col("line")),
+            bet_price=pl.when(rec == OVER)
+            .then(pl.col("over_price"))
+            .when(rec == UNDER)
+            .then(pl.col("under_price")),
+        )
+        .sort("game_date", "player_lookup", "system_id")
     )
 
 
@@ -146,6 +160,10 @@ def market_rows(base: pl.DataFrame, market: pl.DataFrame, lines: pl.DataFrame) -
                 predicted_points=pl.col(system),
                 over_probability=pl.col(f"{system}_p_over"),
                 recommendation=pl.col(f"{system}_recommendation"),
+                bet_bookmaker=pl.col(f"{system}_bet_bookmaker"),
+                bet_line=pl.col(f"{system}_bet_line"),
+                bet_price=pl.col(f"{system}_bet_price"),
+                bet_probability=pl.col(f"{system}_bet_probability"),
             )
         )
     long = pl.concat(parts)
