@@ -272,7 +272,9 @@ def threes_validation(tables: Tables, first: dt.date, last: dt.date) -> dict:
         picks = played.filter(pl.col(f"{system}_recommendation").is_in([OVER, UNDER]))
         # Settled against the offer the pick took: its book's line and price.
         side_over = pl.col(f"{system}_recommendation") == OVER
-        line, price = pl.col(f"{system}_bet_line"), pl.col(f"{system}_bet_price")
+        line = pl.col(f"{system}_bet_line")
+        price = pl.when(side_over).then(f"{system}_bet_over_price")
+        price = price.otherwise(pl.col(f"{system}_bet_under_price"))
         won = pl.when(side_over).then(pl.col("actual") > line).otherwise(pl.col("actual") < line)
         settled = picks.with_columns(
             units=pl.when(pl.col("actual") == line)

@@ -32,16 +32,7 @@ def _prediction(
     over_price: float | None = -110.0,
     under_price: float | None = -110.0,
     team: str = "BOS",
-    bet: tuple[str, float, float] | None = None,
 ) -> dict[str, object]:
-    """A prediction row; a pick takes ``bet`` (book, line, price), or the median line at the
-    side's price as the box-score systems' picks do."""
-    picked = recommendation in (OVER, UNDER) and line is not None
-    book, bet_line, bet_price = bet or (
-        None,
-        line,
-        over_price if recommendation == OVER else under_price,
-    )
     return {
         "game_date": DAY,
         "game_id": f"G-{team}",
@@ -60,9 +51,6 @@ def _prediction(
         "under_price": under_price,
         "edge": None if line is None else predicted - line,
         "recommendation": recommendation,
-        "bet_bookmaker": book if picked else None,
-        "bet_line": bet_line if picked else None,
-        "bet_price": bet_price if picked else None,
     }
 
 
@@ -157,24 +145,6 @@ def test_payout_at_minus_110_and_plus_120() -> None:
     assert rows[2]["units"] == pytest.approx(1.2)
     assert rows[3]["units"] == -1.0
     assert rows[4]["units"] == pytest.approx(100 / 110)
-
-
-def test_a_pick_is_settled_at_the_book_offer_it_took() -> None:
-    # Median line 25.5 in every row; the picks took one book's other line and price.
-    rows = _grade(
-        [
-            _prediction(1, OVER, 26.0, 25.5, bet=("betmgm", 24.5, -130.0)),  # 25 > 24.5: hit
-            _prediction(2, UNDER, 25.0, 25.5, bet=("fanduel", 26.5, 105.0)),  # 26 < 26.5: hit
-            _prediction(3, OVER, 26.0, 25.5, bet=("bovada", 24.0, -150.0)),  # 24: push
-        ],
-        [_result(1, 25), _result(2, 26), _result(3, 24)],
-    )
-    assert rows[1]["prediction_correct"] and rows[1]["units"] == pytest.approx(100 / 130)
-    assert rows[2]["prediction_correct"] and rows[2]["units"] == pytest.approx(1.05)
-    assert rows[3]["is_push"] and rows[3]["units"] == 0.0
-    assert rows[3]["prediction_correct"] is None
-    # The line's own error is still against the median line.
-    assert rows[1]["line_absolute_error"] == 0.5
 
 
 def test_daily_performance_hit_rate_and_roi() -> None:

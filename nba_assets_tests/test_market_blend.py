@@ -99,25 +99,33 @@ def test_picks_clear_the_day_threshold_at_the_recorded_price(
     picks = rows.filter(pl.col("recommendation").is_in([OVER, UNDER]))
     assert picks.height > 50
     offers = _offers(tables["props"])
-    # Each pick takes one book's real offer: that book's line and the price of the side.
+    # Each pick takes one book's real offer: its line and both prices are that book's.
     taken = picks.join(
         offers,
-        left_on=["game_date", "player_lookup", "bet_bookmaker", "bet_line"],
-        right_on=["game_date", "player_lookup", "bookmaker", "line"],
-        how="inner",
+        left_on=[
+            "game_date",
+            "player_lookup",
+            "line_bookmaker",
+            "line",
+            "over_price",
+            "under_price",
+        ],
+        right_on=["game_date", "player_lookup", "bookmaker", "line", "over_price", "under_price"],
+        how="semi",
     )
     assert taken.height == picks.height
-    side_price = pl.when(pl.col("recommendation") == OVER).then("over_price_right")
-    assert (
-        taken.get_column("bet_price")
-        == taken.select(side_price.otherwise("under_price_right")).to_series()
-    ).all()
     for row in picks.iter_rows(named=True):
         threshold = float(row["model_version"].rsplit("ev>=", 1)[1])
-        decimal = pl.select(american_to_decimal(pl.lit(row["bet_price"]))).item()
-        assert row["bet_probability"] * decimal - 1 >= threshold - 1e-9
+        over = row["recommendation"] == OVER
+        p = row["over_probability"] if over else 1 - row["over_probability"]
+        price = row["over_price"] if over else row["under_price"]
+        decimal = pl.select(american_to_decimal(pl.lit(price))).item()
+        assert p * decimal - 1 >= threshold - 1e-9
     # Books disagree: some picks take a line other than the median.
-    assert (picks.get_column("bet_line") != picks.get_column("line")).sum() > 10
+    median = picks.join(lines, on=["game_date", "player_lookup"], suffix="_median")
+    assert (median.get_column("line") != median.get_column("line_median")).sum() > 10
+    others = rows.filter(~pl.col("recommendation").is_in([OVER, UNDER]))
+    assert others.get_column("line_bookmaker").is_null().all()
     no_threshold = rows.filter(pl.col("model_version").str.ends_with("ev>=none"))
     assert (no_threshold.get_column("recommendation") == PASS).all()
 

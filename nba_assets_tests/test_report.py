@@ -49,8 +49,6 @@ def _accuracy() -> pl.DataFrame:
                         "under_price": -110.0,
                         "edge": None if p == 29 else edge,
                         "recommendation": NO_LINE if p == 29 else recommendation,
-                        "bet_line": line if p != 29 and recommendation != PASS else None,
-                        "bet_price": -110.0 if p != 29 and recommendation != PASS else None,
                     }
                 )
     return grading.grade(pl.DataFrame(preds), pl.DataFrame(results))

@@ -88,15 +88,18 @@ def grade(predictions: pl.DataFrame, results: pl.DataFrame) -> pl.DataFrame:
     actual = pl.when(did_play).then(pl.col("_pts"))
     error = pl.col("predicted_points") - actual.cast(pl.Float64)
     is_bet = pl.col("recommendation").is_in([OVER, UNDER])
-    # A pick is settled against the offer it took: its line and the price of its side.
-    graded_line = pl.coalesce("bet_line", "line")
-    settled = is_bet & did_play & graded_line.is_not_null()
-    is_push = did_play & (actual.cast(pl.Float64) == graded_line)
-    over_hit = actual.cast(pl.Float64) > graded_line
+    settled = is_bet & did_play & pl.col("line").is_not_null()
+    is_push = did_play & (actual.cast(pl.Float64) == pl.col("line"))
+    over_hit = actual.cast(pl.Float64) > pl.col("line")
     correct = pl.when(settled & ~is_push).then(
         pl.when(pl.col("recommendation") == OVER).then(over_hit).otherwise(~over_hit)
     )
-    price = pl.col("bet_price").fill_null(STANDARD_PRICE)
+    price = (
+        pl.when(pl.col("recommendation") == OVER)
+        .then(pl.col("over_price"))
+        .otherwise(pl.col("under_price"))
+        .fill_null(STANDARD_PRICE)
+    )
     units = (
         pl.when(settled & is_push)
         .then(0.0)
@@ -114,7 +117,7 @@ def grade(predictions: pl.DataFrame, results: pl.DataFrame) -> pl.DataFrame:
         within_3=error.abs() <= 3,
         within_5=error.abs() <= 5,
         prediction_correct=correct,
-        is_push=is_push.fill_null(False) & graded_line.is_not_null(),
+        is_push=is_push.fill_null(False) & pl.col("line").is_not_null(),
         is_void=has_result & ~did_play,
         graded=did_play & pl.col("line").is_not_null(),
         units=units,

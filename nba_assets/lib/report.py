@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from nba_assets.lib.grading import performance
 from nba_assets.lib.lines import american_to_decimal
 from nba_assets.lib.predict.market_blend import RECOMMENDED_SYSTEM
+from nba_assets.lib.predict.recommendation import OVER
 
 BREAK_EVEN_AT_MINUS_110 = 110 / 210
 SUMMARY_KEYS = (
@@ -65,16 +66,18 @@ def pick_buckets(accuracy: pl.DataFrame) -> pl.DataFrame:
     """Settled OVER / UNDER picks per system and edge bucket: ``picks``, ``hits``,
     ``misses``, ``hit_rate``, ``roi`` and their 95% intervals (``*_low``, ``*_high``).
 
-    The edge is |predicted - line| in points, or, for a pick with a ``bet_probability`` (the
-    market systems'), the expected value of its bet at ``bet_price`` (buckets ``ev 0.00-0.04``...).
+    The edge is |predicted - line| in points, or, for a pick with an ``over_probability`` (the
+    market systems'), the expected value of its bet at its price (buckets ``ev 0.00-0.04``...).
     """
     bets = accuracy.filter(pl.col("units").is_not_null())
-    if "bet_probability" not in bets.columns:  # rows graded before the column existed
-        bets = bets.with_columns(bet_probability=pl.lit(None, pl.Float64))
-    expected = pl.col("bet_probability") * american_to_decimal(pl.col("bet_price")) - 1
+    if "over_probability" not in bets.columns:  # rows graded before the column existed
+        bets = bets.with_columns(over_probability=pl.lit(None, pl.Float64))
+    over = pl.col("recommendation") == OVER
+    won = pl.when(over).then(pl.col("over_probability")).otherwise(1 - pl.col("over_probability"))
+    price = pl.when(over).then(pl.col("over_price")).otherwise(pl.col("under_price"))
     bucket_of = (
-        pl.when(pl.col("bet_probability").is_not_null())
-        .then(_ev_bucket(expected))
+        pl.when(pl.col("over_probability").is_not_null())
+        .then(_ev_bucket(won * american_to_decimal(price) - 1))
         .otherwise(_edge_bucket(pl.col("edge")))
     )
     rows = []

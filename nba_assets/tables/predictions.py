@@ -22,6 +22,7 @@ _PREDICTION = {
     "line": pl.Float64(),
     "line_books": pl.Int64(),
     "line_source": pl.String(),
+    "line_bookmaker": pl.String(),
     "line_snapshot_time": pl.Datetime("us", "UTC"),
     "commence_time": pl.Datetime("us", "UTC"),
     "over_price": pl.Float64(),
@@ -29,32 +30,24 @@ _PREDICTION = {
     "edge": pl.Float64(),
     "over_probability": pl.Float64(),
     "recommendation": pl.String(),
-    "bet_bookmaker": pl.String(),
-    "bet_line": pl.Float64(),
-    "bet_price": pl.Float64(),
-    "bet_probability": pl.Float64(),
     "prediction_snapshot_time": pl.Datetime("us", "UTC"),
 }
 # What the columns of every prediction row say beyond their names.
 _PREDICTION_DESCRIPTIONS = {
     "confidence": "0..1: how much history stands behind the prediction and how steady it is",
-    "line": "median points line across books in the last lines snapshot taken before the "
-    "game's tip-off (when the predictions were made)",
+    "line": "the points line the prediction and its pick are judged against: the median across "
+    "books in the last lines snapshot taken before the game's tip-off (when the predictions were "
+    "made), or, for a market system's OVER / UNDER pick, the line of the book offer it takes",
+    "line_bookmaker": "the book whose offer a market system's pick takes (the line and both "
+    "prices are that book's); null: the median across books",
     "line_snapshot_time": "when the snapshot the line comes from was taken (UTC)",
     "commence_time": "tip-off of the game the line is for (UTC); null without a line",
-    "over_price": "median over price across books, American odds",
-    "under_price": "median under price across books, American odds",
+    "over_price": "over price of the line, American odds (the median across books, or the "
+    "book's, see line_bookmaker)",
+    "under_price": "under price of the line, American odds (as over_price)",
     "edge": "predicted_points - line",
     "over_probability": "calibrated probability that the points go over the line (the "
-    "market systems, which pick from its expected value at the recorded price); null for "
-    "the others",
-    "bet_bookmaker": "the book whose offer an OVER / UNDER pick takes (the market systems: the "
-    "offer with the best expected value); null for the other systems' picks, which take the "
-    "median line and price, and for PASS / NO_LINE",
-    "bet_line": "the line the pick is graded against; null for PASS / NO_LINE",
-    "bet_price": "the price of the pick's side, American odds; null for PASS / NO_LINE",
-    "bet_probability": "calibrated probability that the pick wins at bet_line (the market "
-    "systems, which pick when its expected value at bet_price clears the day's threshold); "
+    "market systems, which pick the book offer with the best expected value at its price); "
     "null for the others",
     "prediction_snapshot_time": "the day's latest lines snapshot when the predictions were "
     "made (UTC; the day's first second, US/Eastern, when none had landed)",
@@ -138,12 +131,9 @@ prediction_accuracy = TableSpec(
         "signed_error": "predicted_points - actual_points (positive: predicted too high)",
         "prediction_correct": "hit / miss of an OVER or UNDER pick; null for PASS, NO_LINE, push, "
         "void and games without a result yet",
-        "is_push": "the points equal the line the row is graded against: bet_line for a pick, "
-        "the median line otherwise",
         "is_void": "the game has a result but the player did not play (no box row or 0 minutes)",
         "graded": "the player played and the prediction had a line: counts in MAE and line MAE",
-        "units": "profit of a 1-unit bet on the pick at bet_price (push 0: points equal to "
-        "bet_line); null: no bet",
+        "units": "profit of a 1-unit bet on the pick at the recorded price (push 0); null: no bet",
     },
 )
 

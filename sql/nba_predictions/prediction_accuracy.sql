@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS `nba_predictions.prediction_accuracy` (
   `line` FLOAT64,
   `line_books` INT64,
   `line_source` STRING,
+  `line_bookmaker` STRING,
   `line_snapshot_time` TIMESTAMP,
   `commence_time` TIMESTAMP,
   `over_price` FLOAT64,
@@ -21,10 +22,6 @@ CREATE TABLE IF NOT EXISTS `nba_predictions.prediction_accuracy` (
   `edge` FLOAT64,
   `over_probability` FLOAT64,
   `recommendation` STRING,
-  `bet_bookmaker` STRING,
-  `bet_line` FLOAT64,
-  `bet_price` FLOAT64,
-  `bet_probability` FLOAT64,
   `prediction_snapshot_time` TIMESTAMP,
   `actual_points` INT64,
   `minutes` FLOAT64,
@@ -34,10 +31,10 @@ CREATE TABLE IF NOT EXISTS `nba_predictions.prediction_accuracy` (
   `within_3` BOOL,
   `within_5` BOOL,
   `prediction_correct` BOOL OPTIONS(description="hit / miss of an OVER or UNDER pick; null for PASS, NO_LINE, push, void and games without a result yet"),
-  `is_push` BOOL OPTIONS(description="the points equal the line the row is graded against: bet_line for a pick, the median line otherwise"),
+  `is_push` BOOL,
   `is_void` BOOL OPTIONS(description="the game has a result but the player did not play (no box row or 0 minutes)"),
   `graded` BOOL OPTIONS(description="the player played and the prediction had a line: counts in MAE and line MAE"),
-  `units` FLOAT64 OPTIONS(description="profit of a 1-unit bet on the pick at bet_price (push 0: points equal to bet_line); null: no bet")
+  `units` FLOAT64 OPTIONS(description="profit of a 1-unit bet on the pick at the recorded price (push 0); null: no bet")
 )
 PARTITION BY `game_date`
 CLUSTER BY `player_lookup`, `system_id`, `game_date`

@@ -120,8 +120,8 @@ OUTPUT_SCHEMA = pl.Schema(
                 ("_recommendation", pl.String()),
                 ("_bet_bookmaker", pl.String()),
                 ("_bet_line", pl.Float64()),
-                ("_bet_price", pl.Float64()),
-                ("_bet_probability", pl.Float64()),
+                ("_bet_over_price", pl.Float64()),
+                ("_bet_under_price", pl.Float64()),
             )
         },
     }
@@ -320,8 +320,8 @@ def market_predictions(
         ``game_date, player_id`` and, per system ``s`` of ``MARKET_SYSTEMS``, ``{s}``
         (predicted points), ``{s}_p_over`` (at the median line), ``{s}_ev_threshold`` (null:
         no picks that day), ``{s}_recommendation`` and the bet it names, ``{s}_bet_bookmaker``,
-        ``{s}_bet_line``, ``{s}_bet_price`` and ``{s}_bet_probability`` (the calibrated
-        probability that the bet wins; null unless OVER / UNDER); plus
+        ``{s}_bet_line``, ``{s}_bet_over_price`` and ``{s}_bet_under_price`` (null unless
+        OVER / UNDER; a pick's ``{s}_p_over`` is at its offer's line); plus
         ``market_blend_weight``. Rows of days from ``first_day``.
     """
     window = dt.timedelta(days=params.window_days)
@@ -419,22 +419,16 @@ def _calibrated(
         "player_lookup",
         "side",
         "ev",
-        pl.col("bookmaker").alias("_book"),
-        pl.col("line").alias("_line"),
-        pl.when(pl.col("side") == OVER)
-        .then(pl.col("over_price"))
-        .otherwise(pl.col("under_price"))
-        .alias("_price"),
-        pl.when(pl.col("side") == OVER)
-        .then(pl.col("p_over"))
-        .otherwise(1 - pl.col("p_over"))
-        .alias("_p"),
+        *(pl.col(c).alias(f"_{c}") for c in ("bookmaker", "line", "over_price", "under_price")),
+        pl.col("p_over").alias("_p_over"),
     )
-    out = rows.with_columns(p.alias(p_col)).join(
-        bets, on=["game_date", "player_lookup"], how="left"
+    out = rows.with_columns(p.alias("_p_median")).join(
+        bets, on=["game_date", "player_lookup"], how="left", maintain_order="left"
     )
     pick = (pl.lit(threshold is not None) & (pl.col("ev") >= (threshold or 0.0))).fill_null(False)
     out = out.with_columns(
+        # A pick's probability is at its offer's line; otherwise at the median line.
+        pl.when(pick).then(pl.col("_p_over")).otherwise(pl.col("_p_median")).alias(p_col),
         pl.lit(threshold, pl.Float64).alias(t_col),
         pl.when(pl.col("line").is_null())
         .then(pl.lit(NO_LINE))
@@ -442,9 +436,10 @@ def _calibrated(
         .then(pl.col("side"))
         .otherwise(pl.lit(PASS))
         .alias(r_col),
-        pl.when(pick).then(pl.col("_book")).alias(f"{system}_bet_bookmaker"),
-        pl.when(pick).then(pl.col("_line")).alias(f"{system}_bet_line"),
-        pl.when(pick).then(pl.col("_price")).alias(f"{system}_bet_price"),
-        pl.when(pick).then(pl.col("_p")).alias(f"{system}_bet_probability"),
+        *(
+            pl.when(pick).then(pl.col(f"_{c}")).alias(f"{system}_bet_{c}")
+            for c in ("bookmaker", "line", "over_price", "under_price")
+        ),
     )
-    return out.drop("side", "ev", "_book", "_line", "_price", "_p"), offered
+    helpers = ("side", "ev", "_bookmaker", "_line", "_over_price", "_under_price", "_p_over")
+    return out.drop(*helpers, "_p_median"), offered

@@ -13,9 +13,7 @@ from nba_assets.lib.predict.lightgbm_model import predict_points
 from nba_assets.lib.predict.market_blend import MARKET_SYSTEMS
 from nba_assets.lib.predict.moving_average import moving_average_v1
 from nba_assets.lib.predict.recommendation import (
-    OVER,
     THRESHOLDS,
-    UNDER,
     Thresholds,
     confidence,
     recommendation_expr,
@@ -31,6 +29,7 @@ ALL_SYSTEMS = (*SYSTEMS, *MARKET_SYSTEMS)
 
 PLAYER_GAME_KEYS = tuple(PLAYER_DAY_COLUMNS)
 BASE_COLUMNS = ("game_date", "player_id", "moving_average", "lightgbm")
+_OFFER_COLUMNS = ("line", "over_price", "under_price")
 
 
 def base_predictions(
@@ -114,21 +113,9 @@ def prediction_rows(
         commence_time=pl.when(pl.col("line").is_not_null()).then(pl.col("commence_time")),
         over_probability=pl.lit(None, pl.Float64),
     )
-    rec = pl.col("recommendation")
-    return (
-        out.with_columns(recommendation=recommendation_expr(thresholds))
-        .with_columns(
-            # These systems' picks take the median line at the median price of the side.
-            bet_bookmaker=pl.lit(None, pl.String),
-            bet_probability=pl.lit(None, pl.Float64),
-            bet_line=pl.when(rec.is_in([OVER, UNDER])).then(pl.col("line")),
-            bet_price=pl.when(rec == OVER)
-            .then(pl.col("over_price"))
-            .when(rec == UNDER)
-            .then(pl.col("under_price")),
-        )
-        .sort("game_date", "player_lookup", "system_id")
-    )
+    return out.with_columns(
+        recommendation=recommendation_expr(thresholds), line_bookmaker=pl.lit(None, pl.String)
+    ).sort("game_date", "player_lookup", "system_id")
 
 
 def market_rows(base: pl.DataFrame, market: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
@@ -160,15 +147,16 @@ def market_rows(base: pl.DataFrame, market: pl.DataFrame, lines: pl.DataFrame) -
                 predicted_points=pl.col(system),
                 over_probability=pl.col(f"{system}_p_over"),
                 recommendation=pl.col(f"{system}_recommendation"),
-                bet_bookmaker=pl.col(f"{system}_bet_bookmaker"),
-                bet_line=pl.col(f"{system}_bet_line"),
-                bet_price=pl.col(f"{system}_bet_price"),
-                bet_probability=pl.col(f"{system}_bet_probability"),
+                line_bookmaker=pl.col(f"{system}_bet_bookmaker"),
+                **{f"_bet_{c}": pl.col(f"{system}_bet_{c}") for c in _OFFER_COLUMNS},
             )
         )
     long = pl.concat(parts)
+    # A pick's line and prices are those of the book offer it takes; the others', the median.
     return (
         long.join(lines, on=["game_date", "player_lookup"], how="inner")
+        .with_columns(pl.coalesce(f"_bet_{c}", c).alias(c) for c in _OFFER_COLUMNS)
+        .drop(f"_bet_{c}" for c in _OFFER_COLUMNS)
         .with_columns(edge=pl.col("predicted_points") - pl.col("line"))
         .sort("game_date", "player_lookup", "system_id")
     )
