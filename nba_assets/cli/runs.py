@@ -157,7 +157,45 @@ def print_cause(text: str) -> None:
         print(f"        {line}", flush=True)
 
 
+# A ranged run holds each table of its range in memory, so a long replay runs as consecutive
+# runs of at most this many seasons: its peak memory is that of two seasons, not of the range.
+# A last part shorter than TAIL_DAYS (a season's first weeks) joins the one before: one run less.
+SEASONS_PER_RUN = 2
+TAIL_DAYS = 120
+
+
+def run_parts(
+    start: dt.date, end: dt.date, seasons: int = SEASONS_PER_RUN
+) -> list[tuple[dt.date, dt.date]]:
+    """``start..end`` cut into consecutive parts of at most ``seasons`` seasons, each ending on
+    July 31 (the off-season) but the last, which may run up to :data:`TAIL_DAYS` longer."""
+    parts: list[tuple[dt.date, dt.date]] = []
+    while start <= end:
+        first_season_ends = start.year + (1 if start.month >= 8 else 0)
+        last = min(end, dt.date(first_season_ends + seasons - 1, 7, 31))
+        parts.append((start, last))
+        start = last + dt.timedelta(days=1)
+    if len(parts) > 1 and (parts[-1][1] - parts[-1][0]).days < TAIL_DAYS:
+        parts[-2:] = [(parts[-2][0], parts[-1][1])]
+    return parts
+
+
 def run_range(values: RunValues, start: dt.date, end: dt.date, history_only: bool = False) -> bool:
+    """Materialize every phase (or the history phases) over ``start..end``: one Dagster run per
+    part of :func:`run_parts`, in date order, stopping at the first that fails.
+
+    Returns True when every run succeeded.
+    """
+    parts = run_parts(start, end)
+    for i, (first, last) in enumerate(parts, start=1):
+        if len(parts) > 1:
+            print(f"part {i}/{len(parts)}: {first}..{last}", flush=True)
+        if not _run_once(values, first, last, history_only):
+            return False
+    return True
+
+
+def _run_once(values: RunValues, start: dt.date, end: dt.date, history_only: bool) -> bool:
     """Materialize every phase (or the history phases) over ``start..end`` as one Dagster run,
     with the deployment's settings and this command's run ``values`` applied.
 
