@@ -158,15 +158,13 @@ def print_cause(text: str) -> None:
 
 
 # A ranged run holds each table of its range in memory, so a long replay runs as consecutive
-# runs of at most this many seasons: its peak memory is that of two seasons, not of the range.
-# A last part shorter than TAIL_DAYS (a season's first weeks) joins the one before: one run less.
-SEASONS_PER_RUN = 2
+# runs of at most `replay_seasons_per_run` seasons (settings): its peak memory is that of a
+# season, not of the range. A last part shorter than TAIL_DAYS (a season's first weeks) joins
+# the one before: one run less.
 TAIL_DAYS = 120
 
 
-def run_parts(
-    start: dt.date, end: dt.date, seasons: int = SEASONS_PER_RUN
-) -> list[tuple[dt.date, dt.date]]:
+def run_parts(start: dt.date, end: dt.date, seasons: int = 1) -> list[tuple[dt.date, dt.date]]:
     """``start..end`` cut into consecutive parts of at most ``seasons`` seasons, each ending on
     July 31 (the off-season) but the last, which may run up to :data:`TAIL_DAYS` longer."""
     parts: list[tuple[dt.date, dt.date]] = []
@@ -180,13 +178,20 @@ def run_parts(
     return parts
 
 
-def run_range(values: RunValues, start: dt.date, end: dt.date, history_only: bool = False) -> bool:
+def run_range(
+    values: RunValues,
+    start: dt.date,
+    end: dt.date,
+    history_only: bool = False,
+    seasons: int | None = None,
+) -> bool:
     """Materialize every phase (or the history phases) over ``start..end``: one Dagster run per
-    part of :func:`run_parts`, in date order, stopping at the first that fails.
+    part of :func:`run_parts` (``seasons`` per run, default the ``replay_seasons_per_run``
+    setting), in date order, stopping at the first that fails.
 
     Returns True when every run succeeded.
     """
-    parts = run_parts(start, end)
+    parts = run_parts(start, end, seasons or load_settings(values).replay_seasons_per_run)
     for i, (first, last) in enumerate(parts, start=1):
         if len(parts) > 1:
             print(f"part {i}/{len(parts)}: {first}..{last}", flush=True)
