@@ -155,7 +155,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         guard.watch(gap[0] if gap else start, end)
         if gap is not None:
             print(f"1/2 history {gap[0]}..{gap[1]} (through features)")
-            # Its four seasons in one run: 1.67 GB at the peak, and each run more costs ~12 s.
+            # Its four seasons in one run: 1.67 GB at the peak, and each run more cost 7-13 s.
             if not run_range(values, *gap, history_only=True, seasons=DEMO_HISTORY_SEASONS):
                 return 1
         else:

@@ -129,8 +129,8 @@ def daily_points_lines(props: pl.DataFrame) -> pl.DataFrame:
 # is more than SAME_LINE_GAP from theirs at the same line, or more than ORDER_GAP below theirs at
 # a higher line (above at a lower one), where an over must be likelier. Books void such bets, and
 # a bettor shopping for the best price would otherwise take exactly those. In the 2025-26 points
-# snapshots books at one line differ by 0.055 at most; some 2024-25 threes files have swapped
-# prices, 0.2 and more away.
+# snapshots every book is within 0.055 of the median of the books at its line (none flagged);
+# in the 2024-25 threes lines 1,001 offers are flagged, swapped prices among them.
 SAME_LINE_GAP = 0.15
 ORDER_GAP = 0.10
 

@@ -297,8 +297,8 @@ def player_prop_predictions(
     suspect = suspect.filter(pl.col("game_date") >= start)
     if not suspect.is_empty():
         context.log.warning(
-            f"{suspect.height} book offers left out as quoting errors (their over probability is"
-            " far from the other books' at the same line), e.g. "
+            f"{suspect.height} book offers left out as quoting errors (their over probability"
+            " contradicts most other books quoting the player), e.g. "
             + ", ".join(
                 f"{r['bookmaker']} {r['player_lookup']} {r['line']}"
                 for r in suspect.head(5).iter_rows(named=True)

@@ -97,12 +97,8 @@ INPUT_COLUMNS = (
     "actual",
 )
 # The inputs that come from the feature store (the rest: the line, the ensemble, the result).
-_FEATURE_INPUTS = tuple(
-    c
-    for c in INPUT_COLUMNS
-    if c not in ("game_date", "player_id", "player_lookup", "line", "over_price", "under_price")
-    and c not in ("ensemble", "actual")
-)
+_NOT_FEATURES = ("game_date", "player_id", "player_lookup", "line", "over_price", "under_price")
+_FEATURE_INPUTS = tuple(c for c in INPUT_COLUMNS if c not in (*_NOT_FEATURES, "ensemble", "actual"))
 _GRID = np.linspace(0.0, 1.0, 21)
 
 OUTPUT_SCHEMA = pl.Schema(
