@@ -18,24 +18,32 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationPlanned,
+)
 from dagster._core.events import ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
-from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.event_log.schema import (
+    AssetCheckExecutionsTable,
+    SqlEventLogStorageTable,
+)
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SqliteEventLogStorage,
 )
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
-from dagster._serdes import ConfigurableClassData
+from dagster._serdes import ConfigurableClassData, serialize_value
 from dagster.version import __version__ as DAGSTER_VERSION
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
 # The batch write below reproduces SqliteEventLogStorage.store_event (1.13.27) for asset events
 # with its private parts (_event_to_row, _store_asset_event_tags, _store_asset_event, _initdb,
-# _initialized_dbs, _db_lock). Another Dagster may store events differently, so there the storage
-# falls back to the stock one-event-at-a-time writes until this code is checked against it.
+# _initialized_dbs, _db_lock), and the rows of _store_asset_check_evaluation_planned. Another
+# Dagster may store events differently, so there the storage falls back to the stock writes
+# until this code is checked against it.
 SUPPORTED_DAGSTER_VERSION = "1.13.27"
 
 # Events per store_event_batch call: a season's range is one batch per asset. 6 trivial assets
@@ -190,6 +198,37 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
                 self._store_asset_event_tags(index_conn, events, event_ids)
                 for event, event_id in _last_of_each_kind(events, event_ids):
                     self._store_asset_event(index_conn, event, event_id)
+
+    def _store_asset_check_evaluation_planned(
+        self, event: EventLogEntry, event_id: int | None
+    ) -> None:
+        """The stock method's rows (one per partition of the run's range), with the event
+        serialized once and the rows inserted as one executemany.
+
+        The stock method serializes the event again for each partition and compiles one VALUES
+        clause of them all: 11 s of the demo's 175 s for its history run's 1,463 days.
+        """
+        if not self.batching:
+            super()._store_asset_check_evaluation_planned(event, event_id)
+            return
+        planned = event.get_dagster_event().event_specific_data
+        assert isinstance(planned, AssetCheckEvaluationPlanned)
+        subset = planned.partitions_subset
+        partitions = subset.get_partition_keys() if subset is not None else [None]
+        shared = {
+            "asset_key": planned.asset_key.to_string(),
+            "check_name": planned.check_name,
+            "run_id": event.run_id,
+            "execution_status": AssetCheckExecutionRecordStatus.PLANNED.value,
+            "evaluation_event": serialize_value(event),
+            "evaluation_event_timestamp": self._event_insert_timestamp(event),
+            "evaluation_event_storage_id": event_id,
+        }
+        with self.index_connection() as conn:
+            conn.execute(
+                AssetCheckExecutionsTable.insert(),
+                [{**shared, "partition": partition} for partition in partitions],
+            )
 
     @contextmanager
     def _shard_transaction(self, shard: str) -> Iterator[Connection]:

@@ -36,6 +36,13 @@ def features(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata=_metadata(context))
 
 
+@dg.asset_check(asset=features, description="The run covered at least one day.")
+def features_cover_the_range(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    keys = context.partition_key_range
+    return dg.AssetCheckResult(passed=True, metadata={"range": f"{keys.start}..{keys.end}"})
+
+
 ASSETS = [games, boxscores, features]
+CHECKS = [features_cover_the_range]
 # In-process, as the project's own code location runs UI-launched runs on one machine.
-defs = dg.Definitions(assets=ASSETS, executor=dg.in_process_executor)
+defs = dg.Definitions(assets=ASSETS, asset_checks=CHECKS, executor=dg.in_process_executor)

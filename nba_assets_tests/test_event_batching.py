@@ -28,7 +28,7 @@ from nba_assets.dagster_instance import (
     ensure_local_instance_yaml,
 )
 from nba_assets.settings import get_settings
-from nba_assets_tests.ranged_assets import ASSETS, DAYS
+from nba_assets_tests.ranged_assets import ASSETS, CHECKS, DAYS
 
 # Two overlapping ranges: days 21-30 are materialized twice, so "latest per partition" matters.
 RANGES = [("2025-01-01", "2025-01-30"), ("2025-01-21", "2025-02-09")]
@@ -52,7 +52,7 @@ def _run_ranges(instance: dg.DagsterInstance, ranges: Sequence[tuple[str, str]])
     run_ids = []
     for start, end in ranges:
         tags = {ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end}
-        result = dg.materialize(ASSETS, instance=instance, tags=tags)
+        result = dg.materialize([*ASSETS, *CHECKS], instance=instance, tags=tags)
         assert result.success
         run_ids.append(result.run_id)
         # As the UI's asset pages do between runs: the partition status cache is built after
@@ -144,6 +144,37 @@ def _record(record: dg.EventLogRecord | None, run_names: dict[str, str]) -> dict
     }
 
 
+def _check_executions(instance: dg.DagsterInstance, run_names: dict[str, str]) -> list[Any]:
+    """The stored rows of every check execution (one per partition of its run's range), with
+    what their event says apart from times, and the history the UI's check pages read."""
+    from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
+    from dagster._serdes import deserialize_value
+
+    table = AssetCheckExecutionsTable
+    with instance.event_log_storage.index_connection() as conn:
+        rows = conn.execute(table.select().order_by(table.c.id)).fetchall()
+    stored = []
+    for row in rows:
+        data = deserialize_value(row.evaluation_event).get_dagster_event().event_specific_data
+        said = (
+            sorted(data.partitions_subset.get_partition_keys())
+            if row.execution_status == "PLANNED"
+            else (data.passed, dict(data.metadata))
+        )
+        stored.append(
+            (row.id, row.asset_key, row.check_name, row.partition, run_names[row.run_id],
+             row.execution_status, row.evaluation_event_storage_id,
+             row.materialization_event_storage_id, said)
+        )  # fmt: skip
+    history = [
+        (record.id, run_names[record.run_id], record.status, record.partition)
+        for check in CHECKS
+        for key in check.check_keys
+        for record in instance.event_log_storage.get_asset_check_execution_history(key, 1000)
+    ]
+    return [stored, history]
+
+
 def _state(instance: dg.DagsterInstance, run_ids: list[str]) -> dict[str, Any]:
     """Everything the UI and the asset APIs read back about the assets and the runs."""
     run_names = {run_id: f"run{i}" for i, run_id in enumerate(run_ids)}
@@ -158,6 +189,7 @@ def _state(instance: dg.DagsterInstance, run_ids: list[str]) -> dict[str, Any]:
             for run_id in run_ids
         ]
     }
+    state["check_executions"] = _check_executions(instance, run_names)
     for key in KEYS:
         records = instance.fetch_materializations(key, limit=1000).records
         latest: dict[str, Any] = {}
@@ -233,6 +265,19 @@ def test_stock_state_is_what_the_runs_did(stock_state: dict[str, Any]) -> None:
     assert status["2025-01-01"] == dg.AssetPartitionStatus.MATERIALIZED
     assert status["2025-02-10"] is None
     assert features_state["asset_record"]["cached_status"] is not None
+    # Each run plans its check with a row per partition of its range; its evaluation is a row
+    # of its own (Dagster 1.13 leaves the planned rows as they were).
+    stored, history = stock_state["check_executions"]
+    days = DAYS.get_partition_keys()
+    first, second = days[:30], days[20:40]
+    assert [(row[3], row[4], row[5]) for row in stored] == [
+        *((day, "run0", "PLANNED") for day in first),
+        (None, "run0", "SUCCEEDED"),
+        *((day, "run1", "PLANNED") for day in second),
+        (None, "run1", "SUCCEEDED"),
+    ]
+    assert stored[0][-1] == first and stored[-1][-1][0] is True
+    assert len(history) == 52
 
 
 def test_batched_runs_leave_the_instance_as_the_stock_storage(
@@ -256,9 +301,11 @@ def test_a_failed_batch_is_stored_once_by_the_fallback(
     failures = []
 
     def fail_third_batch(self, conn, events, event_ids) -> None:
-        failures.append(len(events))
-        if len(failures) == 3:
-            raise OSError("disk full (injected)")
+        # The stock path stores its events (planned checks among them) here one at a time.
+        if len(events) > 1:
+            failures.append(len(events))
+            if len(failures) == 3:
+                raise OSError("disk full (injected)")
         original(self, conn, events, event_ids)
 
     monkeypatch.setattr(BatchingSqliteEventLogStorage, "_store_asset_event_tags", fail_third_batch)

@@ -143,3 +143,29 @@ def test_event_odds_drifted_field_is_named() -> None:
         parsers.parse_event_odds(body, parsers.OddsContext("event_odds", DAY))
     assert "odds_api/event_odds for game_date 2025-11-02" in str(err.value)
     assert "description" in str(err.value)
+
+
+def test_a_player_list_landed_on_many_days_parses_as_each_day_alone() -> None:
+    """A replay lands one season's player list on every game day; each day's rows are what
+    parsing that day's payload alone gives, and a bad payload still names its own day."""
+    from nba_assets.replay.server import ReplayApp, load_archive
+    from nba_assets.sources import nba_stats
+
+    days = [dt.date(2025, 11, 1), dt.date(2025, 11, 2)]
+    request = nba_stats.all_players("2025-26", days)
+    answer = ReplayApp(load_archive()).handle(
+        "GET", f"/stats/{request.path}", list(request.params.items()), dt.datetime.now(dt.UTC)
+    )
+    assert answer.status == 200
+    contexts = [parsers.StatsContext("commonallplayers", day, "players.json") for day in days]
+    parsed = [parsers.parse_player_list(answer.body, c) for c in contexts]
+    alone = [parsers._parse_player_list(answer.body, c) for c in contexts]
+    assert parsed[0].height > 400
+    for day, rows, reference in zip(days, parsed, alone, strict=True):
+        assert rows.equals(reference)
+        assert rows.get_column("game_date").unique().to_list() == [day]
+    broken = answer.body.replace(b'"PERSON_ID"', b'"PERSON"')
+    with pytest.raises(parsers.PayloadError, match="2025-11-03"):
+        parsers.parse_player_list(
+            broken, parsers.StatsContext("commonallplayers", dt.date(2025, 11, 3))
+        )

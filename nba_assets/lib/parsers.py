@@ -316,8 +316,23 @@ def parse_team_game_log(body: bytes, ctx: StatsContext) -> pl.DataFrame:
     )
 
 
+# The last player list parsed, by its bytes. A replay lands one season's answer on each of its
+# game days, so the same bytes come again and again: 7 s of the demo's history run went to
+# parsing them anew.
+_last_player_list: dict[bytes, pl.DataFrame] = {}
+
+
 def parse_player_list(body: bytes, ctx: StatsContext) -> pl.DataFrame:
     """``commonallplayers`` -> ``nba_raw.nbac_player_list`` rows for the day fetched."""
+    parsed = _last_player_list.get(body)
+    if parsed is None:
+        parsed = _parse_player_list(body, ctx)
+        _last_player_list.clear()
+        _last_player_list[body] = parsed
+    return parsed.with_columns(game_date=pl.lit(ctx.game_date))
+
+
+def _parse_player_list(body: bytes, ctx: StatsContext) -> pl.DataFrame:
     payload = _stats_payload(body, ctx)
     rows: list[PlayerListRow] = _rows(payload, "CommonAllPlayers", PlayerListRow, ctx)
     season = payload.parameters.get("Season") if isinstance(payload.parameters, dict) else None
