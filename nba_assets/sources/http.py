@@ -1,4 +1,4 @@
-"""The scrapers' HTTP layer: concurrent, bounded, timed-out GETs with retries (tenacity)."""
+"""The scrapers' HTTP layer: concurrent, bounded, timed-out GETs (aiohttp), retried (tenacity)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-import httpx
+import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 NBA_STATS = "nba_stats"
@@ -33,6 +33,8 @@ NBA_STATS_HEADERS = {
     "x-nba-stats-origin": "stats",
     "x-nba-stats-token": "true",
 }
+# aiohttp's client loggers, whose lines may name a request's URL.
+HTTP_LOGGERS = ("aiohttp.client", "aiohttp.internal")
 _KEY_IN_TEXT = re.compile(rf"({API_KEY_PARAM}=)[^&\s\"']+")
 
 
@@ -172,7 +174,7 @@ class BackoffWait:
 
 
 class _RedactKeys(logging.Filter):
-    """Masks API keys in httpx's request log lines, which carry full URLs."""
+    """Masks API keys in the HTTP client's log lines, which can carry full URLs."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -182,7 +184,7 @@ class _RedactKeys(logging.Filter):
 
 
 def _guard_http_logs() -> None:
-    for name in ("httpx", "httpcore"):
+    for name in HTTP_LOGGERS:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _RedactKeys) for f in logger.filters):
             logger.addFilter(_RedactKeys())
@@ -219,7 +221,12 @@ class HttpFetcher:
             raise ValueError("max_concurrency and max_attempts must be at least 1")
         self.base_urls = {source: url.rstrip("/") for source, url in base_urls.items()}
         self._api_key = api_key
-        self.timeout = httpx.Timeout(timeout_seconds)
+        # Each phase of an attempt (connecting, every read) may take timeout_seconds; a body
+        # that keeps arriving is not cut off.
+        self.timeout = aiohttp.ClientTimeout(
+            total=None, connect=timeout_seconds, sock_connect=timeout_seconds,
+            sock_read=timeout_seconds,
+        )  # fmt: skip
         self.max_concurrency = max_concurrency
         self.max_attempts = max_attempts
         self.wait = BackoffWait(
@@ -263,7 +270,7 @@ class HttpFetcher:
         )
 
     async def _fetch_one(
-        self, client: httpx.AsyncClient, limit: asyncio.Semaphore, request: Request
+        self, client: aiohttp.ClientSession, limit: asyncio.Semaphore, request: Request
     ) -> FetchResult:
         url, params, headers, shown_url = self._target(request)
         began = time.monotonic()
@@ -282,20 +289,23 @@ class HttpFetcher:
                     # does not hold a slot.
                     async with limit:
                         try:
-                            response = await client.get(url, params=params, headers=headers)
-                        except httpx.TransportError as error:  # timeouts, truncated bodies
+                            async with client.get(
+                                url, params=params, headers=headers, allow_redirects=False
+                            ) as response:
+                                status, answer = response.status, response.headers
+                                body = await response.read()
+                        except (aiohttp.ClientError, TimeoutError) as error:
+                            # refused or dropped connections, timeouts, truncated bodies
                             raise _Retryable(f"{type(error).__name__}: {error}") from error
-                    status = response.status_code
                     if status == 429 or status >= 500:
                         raise _Retryable(
-                            f"HTTP {status}", parse_retry_after(response.headers.get("Retry-After"))
+                            f"HTTP {status}", parse_retry_after(answer.get("Retry-After"))
                         )
                     if status != 200:
-                        raise self._failure(
-                            request, shown_url, attempts, f"HTTP {status} {response.text[:200]!r}"
-                        )
+                        text = body[:200].decode(errors="replace")
+                        raise self._failure(request, shown_url, attempts, f"HTTP {status} {text!r}")
                     try:
-                        json.loads(response.content)
+                        json.loads(body)
                     except ValueError as error:  # a 200 cut short or garbled in transfer
                         raise _Retryable(
                             f"HTTP 200 with a body that is not JSON ({error})"
@@ -304,11 +314,11 @@ class HttpFetcher:
                         endpoint=request.endpoint,
                         url=shown_url,
                         status=status,
-                        body=response.content,
+                        body=body,
                         fetched_at=dt.datetime.now(dt.UTC),
                         attempts=attempts,
                         elapsed_seconds=time.monotonic() - began,
-                        source_time=_source_time(response.headers.get("Date")),
+                        source_time=_source_time(answer.get("Date")),
                     )
         except _Retryable as error:
             raise self._failure(request, shown_url, attempts, str(error)) from None
@@ -322,10 +332,11 @@ class HttpFetcher:
                 other request has finished.
         """
         limit = asyncio.Semaphore(self.max_concurrency)
-        limits = httpx.Limits(
-            max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency
-        )
-        async with httpx.AsyncClient(timeout=self.timeout, limits=limits) as client:
+        connector = aiohttp.TCPConnector(limit=self.max_concurrency)
+        # No cookie jar: the sources need none, and keeping one costs time on every answer.
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=self.timeout, cookie_jar=aiohttp.DummyCookieJar()
+        ) as client:
             outcomes = await asyncio.gather(
                 *(self._fetch_one(client, limit, r) for r in requests), return_exceptions=True
             )
