@@ -8,7 +8,8 @@
 - memory: peak RSS of replays of 1, 3 and 9 seasons.
 - scrape: one day's endpoints with 200 ms added to every request, sequential against concurrent.
 
-Peak RSS is the nba-assets process's own high-water mark (its VmHWM), in MB.
+Peak RSS is the high-water mark (VmHWM) of the nba-assets process and the processes it starts (the
+replay server), summed, in MB.
 """
 
 from __future__ import annotations
@@ -58,24 +59,33 @@ def cli(home: Path, *args: str) -> tuple[float, float]:
 
 
 def _watch_peak(proc: subprocess.Popen) -> int:
-    """Wait for ``proc``; its peak resident set (KB), from its own high-water mark.
+    """Wait for ``proc``; the peak resident set (KB) of it and the processes it started (the
+    replay server, Dagster's helpers), each from its own high-water mark, summed.
 
     Not the ``ru_maxrss`` of wait4: a child forked from this process starts with this process's
     peak as its own, so after an in-process benchmark grew this one, every child would report it.
-    ``VmHWM`` belongs to the program the child runs (a new address space at exec); read every
-    0.1 s, the last read misses at most the growth of its final 0.1 s.
+    ``VmHWM`` belongs to the program a process runs (a new address space at exec); read every
+    0.1 s, the last read misses at most the growth of its final 0.1 s. The sum is an upper bound
+    of the peak of the whole tree at one time (the replay server holds about the same all along).
     """
-    peak = 0
-    status = Path(f"/proc/{proc.pid}/status")
+    import psutil
+
+    peaks: dict[int, int] = {}
+    root = psutil.Process(proc.pid)
     while proc.poll() is None:
         try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]))
-        except (FileNotFoundError, ProcessLookupError):
-            pass
+            pids = [proc.pid, *(child.pid for child in root.children(recursive=True))]
+        except psutil.Error:
+            pids = [proc.pid]
+        for pid in pids:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peaks[pid] = max(peaks.get(pid, 0), int(line.split()[1]))
+            except (FileNotFoundError, ProcessLookupError):
+                pass
         time.sleep(0.1)
-    return peak
+    return sum(peaks.values())
 
 
 def replay(home: Path, start: str, end: str) -> tuple[float, float]:

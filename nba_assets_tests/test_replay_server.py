@@ -412,3 +412,49 @@ def test_cli_serves_until_sigterm() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_the_cli_server_stops_when_the_process_that_started_it_ends(tmp_path) -> None:
+    """`nba-assets replay` and `demo` serve from a process of their own: killed outright, they
+    leave no server behind."""
+    starter = (
+        "import os, subprocess, sys\n"
+        "server = subprocess.Popen([sys.executable, '-m', 'nba_assets.replay.server', '--port',"
+        " '0', '--parent-pid', str(os.getpid())], stdout=subprocess.PIPE, text=True)\n"
+        "print(server.pid, server.stdout.readline().strip(), flush=True)\n"
+        "import time; time.sleep(600)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    pid, base_url = process.stdout.readline().split()
+    assert httpx.get(f"{base_url}/v4/sports").status_code in (200, 401, 404)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _running(int(pid)):
+        time.sleep(0.1)
+    assert not _running(int(pid))
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{base_url}/v4/sports", timeout=2)
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting for its (new) parent to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_replay_sources_serve_from_a_process_that_ends_with_the_block() -> None:
+    from nba_assets.cli.runs import replay_sources
+
+    with replay_sources(None, None) as (base_url, values):
+        assert values["nba_stats_base_url"] == f"{base_url}/stats"
+        answer = httpx.get(
+            values["nba_stats_base_url"] + "/scoreboardv2", params=scoreboard_params("2025-11-01")
+        )
+        assert answer.status_code == 200
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{base_url}/stats/scoreboardv2", timeout=2)

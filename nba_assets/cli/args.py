@@ -103,11 +103,6 @@ def check_range(start: dt.date, end: dt.date) -> None:
         )
 
 
-def first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
-
-
 RunValues = Mapping[str, str]
 """Settings one command gives its runs (``--prefix``, ``--executor``, the replay server's URLs),
 by field name, over what the environment says. Step processes get them as arguments of the job

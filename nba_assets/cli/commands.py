@@ -13,7 +13,6 @@ from nba_assets.cli.args import (
     Parser,
     UsageError,
     check_range,
-    first_line,
     load_settings,
     parse_data_folder,
     parse_date,
@@ -202,8 +201,6 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_replay_server(args: argparse.Namespace) -> int:
-    import polars as pl
-
     from nba_assets.replay.server import main as serve
 
     argv = ["--port", str(args.port)]
@@ -213,12 +210,7 @@ def cmd_replay_server(args: argparse.Namespace) -> int:
         argv += ["--faults", args.faults]
     if args.now:
         argv += ["--now", args.now]
-    try:
-        return serve(argv) or 0
-    except (OSError, ValueError, pl.exceptions.PolarsError) as error:
-        # The server fails so only while starting: data it cannot load, a port in use.
-        where = f"--data {args.data}" if args.data else f"--port {args.port}"
-        raise UsageError(f"{where}: {first_line(error)}") from None
+    return serve(argv)
 
 
 def cmd_sql(args: argparse.Namespace) -> int:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -12,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nba_assets.cli.args import RunValues, UsageError, first_line, load_settings
+from nba_assets.cli.args import RunValues, UsageError, load_settings
 from nba_assets.defs.automation import root_cause
 from nba_assets.resources import warehouse_for
 
@@ -56,27 +59,41 @@ def dagster_instance(settings: Settings | None = None) -> dg.DagsterInstance:
 
 @contextmanager
 def replay_sources(data: Path | None, faults: str | None) -> Iterator[tuple[str, RunValues]]:
-    """Start the replay server; yields its base URL and the run values that point the
-    scrapers at it (the replay API key too, unless the environment gives one)."""
-    import polars as pl
+    """Start the replay server in a process of its own; yields its base URL and the run values
+    that point the scrapers at it (the replay API key too, unless the environment gives one).
 
-    from nba_assets.replay.faults import FaultSpec
-    from nba_assets.replay.server import ReplayServer, load_archive
-
-    try:
-        archive = load_archive(data)
-    except (OSError, ValueError, pl.exceptions.PolarsError) as error:
-        where = f"--data {data}" if data is not None else "the shipped replay archive"
-        raise UsageError(f"{where} is not usable replay data: {first_line(error)}") from None
-    spec = FaultSpec.parse(faults) if faults else None
-    with ReplayServer(archive, faults=spec) as server:
-        values = {
-            "nba_stats_base_url": f"{server.base_url}/stats",
-            "odds_base_url": f"{server.base_url}/v4",
-        }
-        if not load_settings().odds_api_key.get_secret_value():
-            values["odds_api_key"] = REPLAY_API_KEY
-        yield server.base_url, values
+    In this process, its answers would take turns with the scrapers for the interpreter: they
+    run beside them instead, on the other core.
+    """
+    argv = [sys.executable, "-m", "nba_assets.replay.server", "--port", "0"]
+    argv += ["--parent-pid", str(os.getpid())]
+    if data is not None:
+        argv += ["--data", str(data)]
+    if faults:
+        argv += ["--faults", faults]
+    with tempfile.TemporaryFile("w+") as errors:
+        server = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, text=True)
+        try:
+            assert server.stdout is not None
+            url = server.stdout.readline().strip()
+            if not url.startswith("http://"):
+                server.wait(timeout=60)
+                errors.seek(0)
+                said = errors.read().strip().splitlines()
+                raise UsageError(
+                    said[-1] if said else f"the replay server exited {server.returncode}"
+                )
+            values = {"nba_stats_base_url": f"{url}/stats", "odds_base_url": f"{url}/v4"}
+            if not load_settings().odds_api_key.get_secret_value():
+                values["odds_api_key"] = REPLAY_API_KEY
+            yield url, values
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 class Progress(threading.Thread):

@@ -12,6 +12,7 @@ models, the error context and the column and duplicate checks, so each endpoint 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -204,6 +205,12 @@ class StatsContext:
         return PayloadError(self.source, self.endpoint, self.game_date, detail, self.uri)
 
 
+@functools.cache
+def _adapter(model: Any) -> TypeAdapter:
+    """One validator per model type: building one costs more than validating a payload."""
+    return TypeAdapter(model)
+
+
 def _load_json(body: bytes, ctx: StatsContext | OddsContext) -> Any:
     try:
         return json.loads(body)
@@ -228,7 +235,7 @@ def _rows(payload: StatsPayload, set_name: str, model: type[_Row], ctx: StatsCon
             )
         records.append(dict(zip(rs.headers, row, strict=True)))
     try:
-        return TypeAdapter(list[model]).validate_python(records)  # pyright: ignore[reportInvalidTypeForm]
+        return _adapter(list[model]).validate_python(records)  # pyright: ignore[reportInvalidTypeForm]
     except ValidationError as exc:
         err = exc.errors()[0]
         index, field = (err["loc"] + ("?", "?"))[:2]
@@ -412,7 +419,7 @@ class EventOdds(Event):
 
 def _validate(model: Any, data: Any, ctx: StatsContext) -> Any:
     try:
-        return TypeAdapter(model).validate_python(data)
+        return _adapter(model).validate_python(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         raise ctx.error(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -298,11 +299,21 @@ def _parse_now(text: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: `replay-server [--data DIR] [--port N] [--faults SPEC] [--now ISO] [--seed N]`.
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
-    Prints the base URL, then serves until SIGINT or SIGTERM.
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI: `replay-server [--data DIR] [--port N] [--faults SPEC] [--now ISO] [--seed N]
+    [--parent-pid PID]`.
+
+    Prints the base URL, then serves until SIGINT or SIGTERM, or until the process PID (the
+    one that started it) has ended. Data it cannot load or a port it cannot bind is one line
+    on stderr and exit status 2.
     """
+    import polars as pl
+
     parser = argparse.ArgumentParser(prog="replay-server", description=__doc__)
     parser.add_argument("--data", type=Path, default=None, help="archive or raw data folder")
     parser.add_argument("--host", default="127.0.0.1")
@@ -310,12 +321,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--faults", default=None, help="fault spec, e.g. 429:0.2,500:0.1")
     parser.add_argument("--now", type=_parse_now, default=None, help="server clock (ISO time)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
+    parser.add_argument("--parent-pid", type=int, default=None, help="stop once it has ended")
     args = parser.parse_args(argv)
     try:
         faults = FaultSpec.parse(args.faults)
     except ValueError as error:
         parser.error(str(error))
-    archive = load_archive(args.data)
+    try:
+        archive = load_archive(args.data)
+    except (OSError, ValueError, pl.exceptions.PolarsError) as error:
+        where = f"--data {args.data}" if args.data is not None else "the shipped replay archive"
+        print(f"{where} is not usable replay data: {_first_line(error)}", file=sys.stderr)
+        return 2
+    try:
+        server = ReplayServer(
+            archive, host=args.host, port=args.port, faults=faults, now=args.now, seed=args.seed
+        )
+    except OSError as error:
+        print(f"--port {args.port}: {_first_line(error)}", file=sys.stderr)
+        return 2
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: object) -> None:
@@ -323,11 +347,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with ReplayServer(
-            archive, host=args.host, port=args.port, faults=faults, now=args.now, seed=args.seed
-        ) as server:
+        with server:
             print(server.base_url, flush=True)
-            while not stop.wait(0.5):
+            # An orphan is adopted by another process: the one that started it has ended.
+            while not stop.wait(0.5) and args.parent_pid in (None, os.getppid()):
                 pass
             stats = server.stats
             print(
