@@ -26,6 +26,7 @@ from nba_assets.cli.runs import (
     dagster_home,
     dagster_instance,
     history_gap,
+    import_asset_modules,
     replay_sources,
     run_range,
     target,
@@ -62,7 +63,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         )
         return 2
     began = time.monotonic()
-    with replay_sources(args.data, args.faults) as (url, sources):
+    with replay_sources(args.data, args.faults, import_asset_modules) as (url, sources):
         values = {**values, **sources}
         print(f"replay {args.start}..{args.end} from {url} into {target(settings)}")
         guard = RangeGuard.begin(dagster_instance(settings), args.start, settings, data=args.data)
@@ -147,7 +148,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = load_settings()
     began = time.monotonic()
     start, end = parse_date(DEMO_START), parse_date(DEMO_END)
-    with replay_sources(None, None) as (url, values):
+    with replay_sources(None, None, import_asset_modules) as (url, values):
         print(f"demo: replay server {url}; warehouse {settings.warehouse_path}")
         guard = RangeGuard.begin(dagster_instance(settings), start, settings, command="demo")
         gap = history_gap(settings, start, full_history_from=parse_date(DEMO_HISTORY_START))

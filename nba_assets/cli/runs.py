@@ -10,7 +10,7 @@ import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,12 +58,15 @@ def dagster_instance(settings: Settings | None = None) -> dg.DagsterInstance:
 
 
 @contextmanager
-def replay_sources(data: Path | None, faults: str | None) -> Iterator[tuple[str, RunValues]]:
+def replay_sources(
+    data: Path | None, faults: str | None, while_starting: Callable[[], object] | None = None
+) -> Iterator[tuple[str, RunValues]]:
     """Start the replay server in a process of its own; yields its base URL and the run values
     that point the scrapers at it (the replay API key too, unless the environment gives one).
 
     In this process, its answers would take turns with the scrapers for the interpreter: they
-    run beside them instead, on the other core.
+    run beside them instead, on the other core. ``while_starting`` runs here while the server
+    loads its archive.
     """
     argv = [sys.executable, "-m", "nba_assets.replay.server", "--port", "0"]
     argv += ["--parent-pid", str(os.getpid())]
@@ -74,6 +77,8 @@ def replay_sources(data: Path | None, faults: str | None) -> Iterator[tuple[str,
     with tempfile.TemporaryFile("w+") as errors:
         server = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, text=True)
         try:
+            if while_starting is not None:
+                while_starting()
             assert server.stdout is not None
             url = server.stdout.readline().strip()
             if not url.startswith("http://"):
@@ -94,6 +99,14 @@ def replay_sources(data: Path | None, faults: str | None) -> Iterator[tuple[str,
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+def import_asset_modules() -> None:
+    """Import every phase's modules (LightGBM, SciPy and matplotlib among them) as the first
+    run would: a few seconds, spent while the replay server starts."""
+    from nba_assets.defs.build import phase_assets
+
+    phase_assets()
 
 
 class Progress(threading.Thread):
