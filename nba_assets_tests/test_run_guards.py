@@ -158,6 +158,21 @@ def test_rerun_of_an_unchanged_day_leaves_later_days_alone(
     assert said.count(" succeeded") == 1
 
 
+def test_commands_started_together_on_a_new_home_all_open_its_instance(tmp_path: Path) -> None:
+    """Dagster creates a new home's tables on first open; several commands at once must not
+    trip over each other there (without the CLI's lock, 9 of 20 such processes failed)."""
+    opens = "from nba_assets.cli.runs import dagster_instance; dagster_instance().get_runs()"
+    for trial in range(3):
+        env = {**os.environ, "NBA_HOME": str(tmp_path / f"home{trial}")}
+        env.pop("DAGSTER_HOME", None)
+        children = [
+            subprocess.Popen([sys.executable, "-c", opens], env=env, stderr=subprocess.PIPE)
+            for _ in range(4)
+        ]
+        errors = [child.communicate(timeout=120)[1].decode() for child in children]
+        assert [child.returncode for child in children] == [0] * 4, errors
+
+
 @pytest.mark.parametrize("later_first", [True, False], ids=["later-day-first", "earlier-first"])
 def test_two_days_at_once_end_as_in_order(in_order, tmp_path: Path, later_first: bool) -> None:
     days = [NOV2, NOV1] if later_first else [NOV1, NOV2]

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from filelock import FileLock
+
 from nba_assets.cli.args import RunValues, UsageError, load_settings
 from nba_assets.defs.automation import root_cause
 from nba_assets.resources import warehouse_for
@@ -54,7 +56,11 @@ def dagster_instance(settings: Settings | None = None) -> dg.DagsterInstance:
     # process environment, and step processes inherit them.
     for name, value in RUN_ENV.items():
         os.environ.setdefault(name, value)
-    return dg.DagsterInstance.from_config(str(dagster_home(settings or load_settings())))
+    home = dagster_home(settings or load_settings())
+    # Dagster creates a new home's SQLite tables on first open, and two commands started
+    # together on a new home both try ("table secondary_indexes already exists"): one at a time.
+    with FileLock(home / ".instance-open.lock"):
+        return dg.DagsterInstance.from_config(str(home))
 
 
 @contextmanager
