@@ -328,3 +328,14 @@ def test_progress_reads_each_event_once_and_prints_our_error(
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert failure.step_failure_data.error is not None
     assert root_cause(failure.step_failure_data.error).startswith("_LineMissing: ")
+
+
+def test_a_dagster_home_that_is_not_a_directory_exits_2(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-dagster-home"
+    monkeypatch.setenv("DAGSTER_HOME", str(missing))
+    assert cli.main(REPLAY) == 2
+    err = capsys.readouterr().err
+    assert f"DAGSTER_HOME {missing} is not a directory" in err, err
+    assert not missing.exists()

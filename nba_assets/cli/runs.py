@@ -57,6 +57,8 @@ def dagster_instance(settings: Settings | None = None) -> dg.DagsterInstance:
     for name, value in RUN_ENV.items():
         os.environ.setdefault(name, value)
     home = dagster_home(settings or load_settings())
+    if not home.is_dir():  # only a DAGSTER_HOME from the environment can be missing
+        raise UsageError(f"DAGSTER_HOME {home} is not a directory: create it, or unset it")
     # Dagster creates a new home's SQLite tables on first open, and two commands started
     # together on a new home both try ("table secondary_indexes already exists"): one at a time.
     with FileLock(home / ".instance-open.lock"):
