@@ -245,3 +245,60 @@ def test_an_offer_far_from_the_other_books_at_its_line_is_a_quoting_error() -> N
     offers, suspect = points_offers(pl.DataFrame(rows))
     assert suspect.select("player_lookup", "bookmaker").rows() == [("anthonyedwards", "betrivers")]
     assert offers.height == 5
+
+
+def test_the_residual_fit_reaches_the_least_absolute_deviation_optimum(
+    tables: dict[str, pl.DataFrame],
+) -> None:
+    """The dual programme's coefficients score the primal objective that the primal programme
+    itself reaches, on four weeks of real graded player-games."""
+    import numpy as np
+    from scipy import sparse
+    from scipy.optimize import linprog
+
+    params = market_blend.MARKET_PARAMS
+    inputs = _inputs(tables)
+    window = inputs.filter(pl.col("actual").is_not_null(), pl.col("game_date") < DAY)
+    assert window.height >= params.min_rows
+    coef = market_blend._residual_fit(window, params)
+
+    x = window.select(**market_blend.RESIDUAL_INPUTS).to_numpy()
+    y = window.get_column("actual").to_numpy() - window.get_column("line").to_numpy()
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    n, k = x.shape
+    penalty = params.slope_penalty * n
+
+    def objective(c: np.ndarray) -> float:
+        return float(np.abs(y - c[0] - x @ c[1:]).sum() + penalty * np.abs(c[1:] * scale).sum())
+
+    # The primal programme on the same standardised inputs: 2n + 2k + 1 variables.
+    z = (x - x.mean(axis=0)) / scale
+    primal = linprog(
+        np.concatenate([[0.0], np.full(2 * k, penalty), np.ones(2 * n)]),
+        A_eq=sparse.hstack(
+            [sparse.csr_matrix(np.ones((n, 1))), z, -z, sparse.eye(n), -sparse.eye(n)]
+        ),
+        b_eq=y,
+        bounds=[(None, None)] + [(0, None)] * (2 * k + 2 * n),
+        method="highs",
+    )
+    assert primal.success
+    assert objective(coef) == pytest.approx(primal.fun, rel=1e-9)
+    # A coefficient moved off the optimum scores worse: the comparison can fail.
+    assert objective(coef + np.r_[0.0, 0.05, np.zeros(k - 1)]) > primal.fun + 1e-6
+
+
+def test_the_calibration_is_the_maximum_likelihood_fit() -> None:
+    """At the fitted coefficients the log-loss's gradient vanishes (it is convex: the optimum)."""
+    import numpy as np
+    from scipy.special import expit
+
+    rng = np.random.default_rng(7)
+    x = np.column_stack([rng.normal(0, 3, 5000), rng.normal(0, 0.3, 5000)])
+    over = (rng.random(5000) < expit(0.1 + 0.08 * x[:, 0] + 0.9 * x[:, 1])).astype(float)
+    c = market_blend._platt(x, over)
+    design = np.column_stack([np.ones(len(x)), x])
+    gradient = design.T @ (expit(design @ c) - over)
+    assert np.abs(gradient).max() < 1e-6 * len(x)
+    assert c == pytest.approx([0.1, 0.08, 0.9], abs=0.1)

