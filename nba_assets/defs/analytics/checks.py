@@ -10,7 +10,14 @@ feature; the run's range gives the same coverage without it.)
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.checks import checked_range, failing_rows, key_check, sample, where
+from nba_assets.defs.checks import (
+    checked_range,
+    failing_rows,
+    key_check,
+    sample,
+    table_check,
+    where,
+)
 from nba_assets.tables import analytics as tables
 from nba_assets.tables import raw
 from nba_assets.warehouse.resource import WarehouseResource
@@ -25,7 +32,7 @@ MAX_MINUTES = 70.0
 MAX_POINTS = 100
 
 
-@dg.asset_check(
+@table_check(
     asset=dg.AssetKey([tables.DATASET, tables.player_game_summary.name]),
     name=PLAYER_GAME_SUMMARY_RANGES,
     blocking=True,
@@ -48,7 +55,7 @@ def player_game_summary_ranges(
     return failing_rows(start, end, bad, "out_of_range", rows=df.height)
 
 
-@dg.asset_check(
+@table_check(
     asset=dg.AssetKey([tables.DATASET, tables.player_game_summary.name]),
     name=PLAYER_GAME_SUMMARY_COVERS_BOX_SCORES,
     additional_deps=[dg.AssetKey([raw.DATASET, raw.nbac_player_boxscores.name])],
@@ -66,7 +73,7 @@ def player_game_summary_covers_box_scores(
     return failing_rows(start, end, missing, "missing", box_score_rows=box.height)
 
 
-@dg.asset_check(
+@table_check(
     asset=dg.AssetKey([tables.DATASET, tables.team_offense_game_summary.name]),
     name=TEAM_POINTS_MATCH_PLAYER_POINTS,
     additional_deps=[dg.AssetKey([raw.DATASET, raw.nbac_player_boxscores.name])],

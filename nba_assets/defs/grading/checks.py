@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.checks import checked_range, failing_rows, key_check
+from nba_assets.defs.checks import checked_range, failing_rows, key_check, table_check
 from nba_assets.defs.table_asset import asset_key
 from nba_assets.lib.predict import OVER, UNDER
 from nba_assets.tables import predictions
@@ -14,7 +14,7 @@ ACCURACY_KEYS = "prediction_accuracy_keys"
 PERFORMANCE_KEYS = "system_daily_performance_keys"
 
 
-@dg.asset_check(
+@table_check(
     asset=asset_key(predictions.prediction_accuracy),
     name=GRADING_RULES,
     description="Only settled OVER / UNDER picks carry a hit or miss (never PASS, NO_LINE, a "

@@ -9,7 +9,7 @@ blocking: the prediction systems never see a feature store that fails them.
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.checks import checked_range, key_check, sample, where
+from nba_assets.defs.checks import checked_range, key_check, sample, table_check, where
 from nba_assets.defs.table_asset import asset_key
 from nba_assets.lib.features import FEATURE_SET_VERSION, FEATURES_V2
 from nba_assets.tables import analytics, precompute
@@ -41,7 +41,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
 }
 
 
-@dg.asset_check(
+@table_check(
     asset=asset_key(precompute.ml_feature_store),
     name=ML_FEATURE_STORE_COVERAGE,
     blocking=True,
@@ -74,7 +74,7 @@ def ml_feature_store_covers_expected_players(
     )
 
 
-@dg.asset_check(
+@table_check(
     asset=asset_key(precompute.ml_feature_store),
     name=ML_FEATURE_STORE_VALUES,
     description="Features with a known range stay in it: "

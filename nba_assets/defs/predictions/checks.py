@@ -7,7 +7,14 @@ check is blocking: no prediction is made with a model that saw the day it predic
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.checks import checked_range, failing_rows, key_check, sample, where
+from nba_assets.defs.checks import (
+    checked_range,
+    failing_rows,
+    key_check,
+    sample,
+    table_check,
+    where,
+)
 from nba_assets.defs.table_asset import asset_key
 from nba_assets.lib import predict
 from nba_assets.models.resource import ModelsResource
@@ -22,7 +29,7 @@ HISTORY_KEYS = "player_prop_prediction_history_keys"
 _RECOMMENDATIONS = [predict.OVER, predict.UNDER, predict.PASS, predict.NO_LINE]
 
 
-@dg.asset_check(
+@table_check(
     asset=asset_key(predictions.points_model),
     name=WALK_FORWARD,
     blocking=True,
@@ -61,7 +68,7 @@ def points_model_walk_forward(
     )
 
 
-@dg.asset_check(
+@table_check(
     asset=asset_key(predictions.player_prop_predictions),
     name=PREDICTIONS_VALUES,
     description="Points >= 0, confidence in 0..1, a known recommendation, NO_LINE exactly when "

@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from nba_assets.defs.checks import checked_range, failing_rows, key_check
+from nba_assets.defs.checks import checked_range, failing_rows, key_check, table_check
 from nba_assets.defs.table_asset import asset_key
 from nba_assets.tables import raw
 from nba_assets.warehouse.resource import WarehouseResource
@@ -12,7 +12,7 @@ KEYS_UNIQUE = "keys_unique_and_not_null"
 MINUTES_AND_POINTS_IN_RANGE = "minutes_and_points_in_range"
 
 
-@dg.asset_check(
+@table_check(
     asset=asset_key(raw.nbac_player_boxscores),
     name=MINUTES_AND_POINTS_IN_RANGE,
     blocking=True,
