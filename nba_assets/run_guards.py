@@ -391,28 +391,31 @@ class RangeGuard:
 def _days_after(warehouse: Warehouse, day: dt.date) -> set[dt.date]:
     """The days after ``day`` that the warehouse holds in a history-dependent table."""
     days: set[dt.date] = set()
-    for spec in _HISTORY_DEPENDENT:
-        df = warehouse.read(spec, day + dt.timedelta(days=1), None, [spec.partition_column])
-        days.update(df.get_column(spec.partition_column).unique().to_list())
+    with warehouse.reading(f"reading which days after {day} are held"):
+        for spec in _HISTORY_DEPENDENT:
+            df = warehouse.read(spec, day + dt.timedelta(days=1), None, [spec.partition_column])
+            days.update(df.get_column(spec.partition_column).unique().to_list())
     return days
 
 
 def _tables_holding(warehouse: Warehouse, first: dt.date, last: dt.date) -> set[str]:
     """The names of the history-dependent tables with rows in ``first..last``."""
-    return {
-        spec.name
-        for spec in _HISTORY_DEPENDENT
-        if warehouse.read(spec, first, last, [spec.partition_column]).height
-    }
+    with warehouse.reading(f"reading which tables hold {first}..{last}"):
+        return {
+            spec.name
+            for spec in _HISTORY_DEPENDENT
+            if warehouse.read(spec, first, last, [spec.partition_column]).height
+        }
 
 
 def _fingerprint(warehouse: Warehouse, first: dt.date, last: dt.date) -> str:
     """A content hash of every table's rows of ``first..last`` (order-independent)."""
     digest = hashlib.sha256()
-    for spec in all_tables():
-        df = warehouse.read(spec, first, last)
-        digest.update(spec.qualified_name().encode())
-        digest.update(_rows_hash(df))
+    with warehouse.reading(f"fingerprinting {first}..{last}"):
+        for spec in all_tables():
+            df = warehouse.read(spec, first, last)
+            digest.update(spec.qualified_name().encode())
+            digest.update(_rows_hash(df))
     return digest.hexdigest()
 
 

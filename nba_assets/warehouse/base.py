@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 import polars as pl
@@ -41,6 +42,11 @@ class Warehouse(Protocol):
         columns: list[str] | None = None,
     ) -> pl.DataFrame:
         """Rows with the partition column in ``start..end`` (inclusive; None = unbounded)."""
+        ...
+
+    def reading(self, purpose: str) -> AbstractContextManager[None]:
+        """A block of reads that share one connection where connecting costs (DuckDB opens the
+        file for each access otherwise); no writes inside it."""
         ...
 
 

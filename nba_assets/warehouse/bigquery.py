@@ -9,7 +9,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
@@ -271,6 +272,11 @@ class BigQueryWarehouse:
                 f"{what}: job {job.job_id} did not finish within {self.job_timeout_seconds:g}s"
                 " (cancel requested)"
             ) from exc
+
+    @contextmanager
+    def reading(self, purpose: str) -> Iterator[None]:
+        """Nothing to share: every BigQuery read is its own job on the same client."""
+        yield
 
     def read(
         self,

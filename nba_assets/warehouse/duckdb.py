@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,6 +51,8 @@ class DuckDBWarehouse:
         self.path = Path(path)
         self.prefix = prefix
         self.file = WarehouseFile(self.path, lock_timeout_seconds)
+        # The read-only connection of the ``reading`` block this thread is in, if any.
+        self._shared = threading.local()
 
     @contextmanager
     def connect(
@@ -66,23 +69,57 @@ class DuckDBWarehouse:
             con.execute("SET TimeZone = 'UTC'")
             yield con
 
+    @contextmanager
+    def reading(self, purpose: str) -> Iterator[None]:
+        """Reads inside share one read-only connection, under the lock for the whole block.
+
+        Opening the file costs 20-35 ms here, far more than a day's read; a step that reads
+        six tables opens it once. A write inside the block would wait for this thread's own
+        lock, so it is refused.
+        """
+        if getattr(self._shared, "con", None) is not None or not self.path.exists():
+            yield  # nested, or nothing written yet (every read is empty, and opens nothing)
+            return
+        with self.connect(purpose, read_only=True) as con:
+            self._shared.con = con
+            try:
+                yield
+            finally:
+                self._shared.con = None
+
+    @contextmanager
+    def _reader(self, purpose: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        shared = getattr(self._shared, "con", None)
+        if shared is not None:
+            yield shared
+            return
+        with self.connect(purpose, read_only=True) as con:
+            yield con
+
+    @contextmanager
+    def _writer(self, purpose: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        if getattr(self._shared, "con", None) is not None:
+            # It would wait for the lock this thread's reading block holds.
+            raise RuntimeError(f"{purpose} inside a reading block of {self.path}: write after it")
+        with self.connect(purpose) as con:
+            yield con
+
     def table_name(self, spec: TableSpec) -> str:
         return f"{_quote(spec.dataset_name(self.prefix))}.{_quote(spec.name)}"
 
     def ensure_tables(self, specs: Iterable[TableSpec]) -> None:
         specs = list(specs)
-        with self.connect(f"creating {len(specs)} tables") as con:
+        with self._writer(f"creating {len(specs)} tables") as con:
             for spec in specs:
                 self._ensure(con, spec)
 
     def _table_exists(self, con: duckdb.DuckDBPyConnection, spec: TableSpec) -> bool:
         """Whether the table is there; refuses one whose columns are not the spec's."""
-        existing = con.execute(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            [spec.dataset_name(self.prefix), spec.name],
-        ).fetchall()
-        if not existing:
+        # DESCRIBE loads one table's entry; information_schema, on a fresh connection, loads
+        # the whole catalog first (16 ms against 1.4 ms here, on every read and write).
+        try:
+            existing = con.execute(f"DESCRIBE {self.table_name(spec)}").fetchall()
+        except duckdb.CatalogException:  # no such schema or table
             return False
         have = [r[0] for r in existing]
         if have != list(spec.columns):
@@ -108,7 +145,7 @@ class DuckDBWarehouse:
         check_rows_in_range(spec, df, start, end)
         incoming = df.sort(list(spec.clustering), nulls_last=True).to_arrow()  # noqa: F841
         purpose = f"writing {spec.qualified_name(self.prefix)} {start}..{end}"
-        with self.connect(purpose) as con:
+        with self._writer(purpose) as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 self._ensure(con, spec)
@@ -151,7 +188,7 @@ class DuckDBWarehouse:
             params.append(end)
         if not self.path.exists():  # nothing written yet; a read never creates the file
             return spec.empty().select(wanted)
-        with self.connect(f"reading {spec.qualified_name(self.prefix)}", read_only=True) as con:
+        with self._reader(f"reading {spec.qualified_name(self.prefix)}") as con:
             if not self._table_exists(con, spec):
                 return spec.empty().select(wanted)
             arrow = con.execute(sql, params).to_arrow_table()

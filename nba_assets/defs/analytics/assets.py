@@ -36,10 +36,11 @@ def player_game_summary(
     """One row per player per game: box score, efficiency, rest and the day's points line."""
     start, end = partition_dates(context)
     wh = warehouse.get()
-    box = wh.read(raw.nbac_player_boxscores, start, end)
-    earlier = wh.read(raw.nbac_player_boxscores, None, start - _DAY, ["player_id", "game_date"])
-    team_box = wh.read(raw.nbac_team_boxscores, start, end)
-    props = wh.read(raw.odds_player_props, start, end)
+    with wh.reading("reading player_game_summary's inputs"):
+        box = wh.read(raw.nbac_player_boxscores, start, end)
+        earlier = wh.read(raw.nbac_player_boxscores, None, start - _DAY, ["player_id", "game_date"])
+        team_box = wh.read(raw.nbac_team_boxscores, start, end)
+        props = wh.read(raw.odds_player_props, start, end)
     df = analytics.player_game_summary(box, team_box, props, earlier)
     return dg.Output(
         df,
@@ -139,12 +140,13 @@ def upcoming_player_game_context(
     """Each player expected to play on the day, with opponent, rest and the day's points line."""
     start, end = partition_dates(context)
     wh = warehouse.get()
-    teams = wh.read(tables.upcoming_team_game_context, start, end)
     list_from = start - dt.timedelta(days=analytics.PLAYER_LIST_MAX_AGE_DAYS)
-    player_list = wh.read(raw.nbac_player_list, list_from, end)
-    # Box scores before the last day only: nothing played on a day may shape its context.
-    box = wh.read(raw.nbac_player_boxscores, None, end - _DAY, _BOX_HISTORY_COLUMNS)
-    props = wh.read(raw.odds_player_props, start, end)
+    with wh.reading("reading upcoming_player_game_context's inputs"):
+        teams = wh.read(tables.upcoming_team_game_context, start, end)
+        player_list = wh.read(raw.nbac_player_list, list_from, end)
+        # Box scores before the last day only: nothing played on a day may shape its context.
+        box = wh.read(raw.nbac_player_boxscores, None, end - _DAY, _BOX_HISTORY_COLUMNS)
+        props = wh.read(raw.odds_player_props, start, end)
     df = analytics.upcoming_player_game_context(teams, player_list, box, props)
     lines = analytics.points_lines(props)
     unmatched = lines.join(df, on=["game_date", "player_lookup"], how="anti")

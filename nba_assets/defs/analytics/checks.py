@@ -67,8 +67,9 @@ def player_game_summary_covers_box_scores(
     start, end = checked_range(context)
     wh = warehouse.get()
     key = ["game_id", "player_id"]
-    box = wh.read(raw.nbac_player_boxscores, start, end, ["game_date", *key, "player_name"])
-    summary = wh.read(tables.player_game_summary, start, end, key)
+    with wh.reading("checking player_game_summary covers the box scores"):
+        box = wh.read(raw.nbac_player_boxscores, start, end, ["game_date", *key, "player_name"])
+        summary = wh.read(tables.player_game_summary, start, end, key)
     missing = box.join(summary, on=key, how="anti")
     return failing_rows(start, end, missing, "missing", box_score_rows=box.height)
 
@@ -85,12 +86,10 @@ def team_points_match_player_points(
     start, end = checked_range(context)
     wh = warehouse.get()
     key = ["game_id", "team_id"]
-    teams = wh.read(tables.team_offense_game_summary, start, end, ["game_date", *key, "pts"])
-    players = (
-        wh.read(raw.nbac_player_boxscores, start, end, [*key, "pts"])
-        .group_by(key)
-        .agg(player_pts=pl.col("pts").sum())
-    )
+    with wh.reading("checking team points against player points"):
+        teams = wh.read(tables.team_offense_game_summary, start, end, ["game_date", *key, "pts"])
+        box = wh.read(raw.nbac_player_boxscores, start, end, [*key, "pts"])
+    players = box.group_by(key).agg(player_pts=pl.col("pts").sum())
     compared = teams.join(players, on=key, how="left")
     bad = compared.filter(pl.col("player_pts").is_null() | (pl.col("pts") != pl.col("player_pts")))
     return dg.AssetCheckResult(

@@ -28,11 +28,12 @@ def prediction_accuracy(
     from a lines snapshot taken before its tip-off (:func:`grading.predictions_of_record`)."""
     start, end = partition_dates(context)
     wh = warehouse.get()
-    history = wh.read(predictions.player_prop_prediction_history, start, end)
+    with wh.reading("reading the predictions and results to grade"):
+        history = wh.read(predictions.player_prop_prediction_history, start, end)
+        results = wh.read(
+            analytics.player_game_summary, start, end, columns=list(grading.RESULT_COLUMNS)
+        )
     preds, after_tip_off = grading.predictions_of_record(history)
-    results = wh.read(
-        analytics.player_game_summary, start, end, columns=list(grading.RESULT_COLUMNS)
-    )
     spec = predictions.prediction_accuracy
     df = spec.conform(grading.grade(preds, results).select(list(spec.columns)))
     pending = df.filter(~pl.col("is_void") & pl.col("actual_points").is_null()).height

@@ -114,12 +114,15 @@ def pipeline_health(
     """How the day went: last night's phases, the morning run, lines, unmatched names."""
     start, end = partition_dates(context)
     wh = warehouse.get()
-    preds = wh.read(predictions.player_prop_predictions, start, end, columns=["game_date", "line"])
-    props = wh.read(
-        raw.odds_player_props, start, end, columns=["game_date", "player_name", "player_id"]
-    )
     first_night = start - dt.timedelta(days=1)
-    nights = schedules_of(context.instance, wh, first_night, end)
+    with wh.reading("reading the day's health"):
+        preds = wh.read(
+            predictions.player_prop_predictions, start, end, columns=["game_date", "line"]
+        )
+        props = wh.read(
+            raw.odds_player_props, start, end, columns=["game_date", "player_name", "player_id"]
+        )
+        nights = schedules_of(context.instance, wh, first_night, end)
     written = {
         key: written_by_day(context.instance, key, first_night, end)
         for key in NIGHT_PHASES.values()

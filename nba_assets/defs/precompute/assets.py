@@ -128,12 +128,14 @@ def player_composite_factors(
     """Each expected player's fatigue, rest against the opponent, expected pace and trends."""
     start, end = partition_dates(context)
     wh = warehouse.get()
-    df = features.player_composite_factors(
-        wh.read(analytics.upcoming_player_game_context, start, end),
-        wh.read(analytics.upcoming_team_game_context, start, end),
-        wh.read(precompute.player_daily_cache, start, end),
-        wh.read(precompute.team_defense_profile, start, end),
-    )
+    with wh.reading("reading player_composite_factors' inputs"):
+        inputs = (
+            wh.read(analytics.upcoming_player_game_context, start, end),
+            wh.read(analytics.upcoming_team_game_context, start, end),
+            wh.read(precompute.player_daily_cache, start, end),
+            wh.read(precompute.team_defense_profile, start, end),
+        )
+    df = features.player_composite_factors(*inputs)
     return _output(df, ["fatigue_score", "rest_advantage", "pace_factor"])
 
 
@@ -157,16 +159,19 @@ def ml_feature_store(
     player per game day."""
     start, end = partition_dates(context)
     wh = warehouse.get()
-    teams = wh.read(analytics.upcoming_team_game_context, start, end)
-    offense = wh.read(analytics.team_offense_game_summary, None, end - _DAY)
-    players = wh.read(analytics.upcoming_player_game_context, start, end)
-    cache = wh.read(precompute.player_daily_cache, start, end)
-    props = wh.read(raw.odds_player_props, start, end, _PROP_COLUMNS)
+    with wh.reading("reading ml_feature_store's inputs"):
+        teams = wh.read(analytics.upcoming_team_game_context, start, end)
+        offense = wh.read(analytics.team_offense_game_summary, None, end - _DAY)
+        players = wh.read(analytics.upcoming_player_game_context, start, end)
+        cache = wh.read(precompute.player_daily_cache, start, end)
+        props = wh.read(raw.odds_player_props, start, end, _PROP_COLUMNS)
+        factors = wh.read(precompute.player_composite_factors, start, end)
+        defense = wh.read(precompute.team_defense_profile, start, end)
     df = features.ml_feature_store(
         players,
         cache,
-        wh.read(precompute.player_composite_factors, start, end),
-        wh.read(precompute.team_defense_profile, start, end),
+        factors,
+        defense,
         features.team_offense_form(teams, offense),
         market.market_features(players, cache, props, market.team_last_game(teams, offense)),
     )

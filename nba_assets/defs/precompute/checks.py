@@ -55,8 +55,11 @@ def ml_feature_store_covers_expected_players(
     start, end = checked_range(context)
     wh = warehouse.get()
     key = ["game_date", "player_id"]
-    expected = wh.read(analytics.upcoming_player_game_context, start, end, [*key, "player_name"])
-    store = wh.read(precompute.ml_feature_store, start, end, [*key, "feature_set_version"])
+    with wh.reading("checking ml_feature_store covers the expected players"):
+        expected = wh.read(
+            analytics.upcoming_player_game_context, start, end, [*key, "player_name"]
+        )
+        store = wh.read(precompute.ml_feature_store, start, end, [*key, "feature_set_version"])
     missing = expected.join(store, on=key, how="anti")
     unexpected = store.join(expected, on=key, how="anti")
     other_version = store.filter(pl.col("feature_set_version") != FEATURE_SET_VERSION)

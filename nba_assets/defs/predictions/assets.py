@@ -268,7 +268,20 @@ def player_prop_predictions(
     """
     start, end = partition_dates(context)
     wh = warehouse.get()
-    features = _read_features(warehouse, start, end)
+    window = dt.timedelta(days=predict.ENSEMBLE_PARAMS.window_days)
+    history_start = start - dt.timedelta(days=HISTORY_DAYS)
+    with wh.reading("reading player_prop_predictions' inputs"):
+        features = _read_features(warehouse, start, end)
+        recorded = _past_base(warehouse, start - window, start - _DAY)
+        actuals = wh.read(
+            analytics.player_game_summary, start - window, end - _DAY, columns=_ACTUAL_COLUMNS
+        )
+        props = _read_props(warehouse, history_start, end)
+        past_features = _read_features(warehouse, history_start, start - _DAY)
+        past_ensemble = _recorded(warehouse, predict.SYSTEM_ENSEMBLE, history_start, start - _DAY)
+        past_actuals = wh.read(
+            analytics.player_game_summary, history_start, end - _DAY, _ACTUAL_COLUMNS
+        )
     serving = points_model.model_ids()
     missing_days = sorted(set(features.get_column("game_date").unique()) - set(points_model.served))
     if missing_days:
@@ -280,19 +293,12 @@ def player_prop_predictions(
 
     # The ensemble weight of day D is learned on graded days before D: those recorded before
     # this run's range, then the days of the range itself (their box scores, if played yet).
-    window = dt.timedelta(days=predict.ENSEMBLE_PARAMS.window_days)
-    recorded = _past_base(warehouse, start - window, start - _DAY)
-    actuals = wh.read(
-        analytics.player_game_summary, start - window, end - _DAY, columns=_ACTUAL_COLUMNS
-    )
     history = predict.graded_history(
         pl.concat([recorded, base.select(predict.BASE_COLUMNS)], how="vertical_relaxed"),
         actuals,
     )
     base = predict.ensemble_v1(base, history)
 
-    history_start = start - dt.timedelta(days=HISTORY_DAYS)
-    props = _read_props(warehouse, history_start, end)
     all_lines, offers, suspect = _pre_game_lines(props)
     suspect = suspect.filter(pl.col("game_date") >= start)
     if not suspect.is_empty():
@@ -306,18 +312,10 @@ def player_prop_predictions(
         )
     lines = all_lines.filter(pl.col("game_date") >= start)
     inputs = market_blend.market_inputs(
-        pl.concat(
-            [_read_features(warehouse, history_start, start - _DAY), features],
-            how="vertical_relaxed",
-        ),
-        pl.concat(
-            [
-                _recorded(warehouse, predict.SYSTEM_ENSEMBLE, history_start, start - _DAY),
-                base.select("game_date", "player_id", "ensemble"),
-            ]
-        ),
+        pl.concat([past_features, features], how="vertical_relaxed"),
+        pl.concat([past_ensemble, base.select("game_date", "player_id", "ensemble")]),
         all_lines,
-        wh.read(analytics.player_game_summary, history_start, end - _DAY, _ACTUAL_COLUMNS),
+        past_actuals,
     )
     market = market_blend.market_predictions(inputs, offers, start)
     unmatched = predict.unmatched_lines(lines, features)
@@ -406,11 +404,11 @@ def player_prop_prediction_history(
     start, end = partition_dates(context)
     wh = warehouse.get()
     spec = predictions.player_prop_prediction_history
-    current = wh.read(predictions.player_prop_predictions, start, end)
+    with wh.reading("reading the day's predictions and their earlier versions"):
+        current = wh.read(predictions.player_prop_predictions, start, end)
+        earlier = wh.read(spec, start, end)
     versions = current.select("game_date", "prediction_snapshot_time").unique()
-    kept = wh.read(spec, start, end).join(
-        versions, on=["game_date", "prediction_snapshot_time"], how="anti"
-    )
+    kept = earlier.join(versions, on=["game_date", "prediction_snapshot_time"], how="anti")
     df = spec.conform(
         pl.concat([kept, current], how="vertical_relaxed").sort(
             "game_date", "prediction_snapshot_time", "player_lookup", "system_id"
