@@ -80,6 +80,39 @@ def test_reading_a_missing_table_creates_no_schema_or_table(tmp_path: Path) -> N
     assert_frame_equal(wh.read(SCORES), scores())
 
 
+def test_a_reading_block_opens_the_file_once_and_refuses_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wh = DuckDBWarehouse(tmp_path / "warehouse.duckdb", prefix="test_")
+    wh.replace_partitions(SCORES, scores(3), DAY, DAY)
+    wh.replace_partitions(
+        SCORES, scores(2, DAY + dt.timedelta(days=1)), DAY, DAY + dt.timedelta(days=1)
+    )
+    apart = [wh.read(SCORES, DAY, DAY), wh.read(SCORES), wh.read(SCORES, columns=["points"])]
+    opened: list[str] = []
+    real_open = wh.file.open
+
+    def counting_open(purpose: str, read_only: bool = False):
+        opened.append(purpose)
+        return real_open(purpose, read_only=read_only)
+
+    monkeypatch.setattr(wh.file, "open", counting_open)
+    with wh.reading("reading three times"):
+        with wh.reading("nested"):
+            together = [wh.read(SCORES, DAY, DAY), wh.read(SCORES)]
+        together.append(wh.read(SCORES, columns=["points"]))
+        assert wh.file.holder() is not None  # the lock is held for the whole block
+        with pytest.raises(RuntimeError, match="inside a reading block"):
+            wh.replace_partitions(SCORES, scores(1), DAY, DAY)
+    assert opened == ["reading three times"]
+    for a, b in zip(apart, together, strict=True):
+        assert_frame_equal(a, b)
+    # After the block the lock is free and writes go through.
+    assert wh.file.holder() is None
+    wh.replace_partitions(SCORES, scores(1), DAY, DAY)
+    assert wh.read(SCORES, DAY, DAY).height == 1
+
+
 def test_the_lock_holder_is_recorded_while_held_and_cleared_after(tmp_path: Path) -> None:
     wh = DuckDBWarehouse(tmp_path / "warehouse.duckdb", prefix="test_")
     with wh.connect("writing test_nba_readers.scores"):
