@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,7 +71,9 @@ class OddsApi:
     """Answers The Odds API v4 requests from an archive and counts the quota they use."""
 
     def __init__(self, archive: Archive) -> None:
-        self._events = (
+        # Plain lists, indexed once: an answer reads tens of rows, where each polars call
+        # would cost more than the answer (a replay of nine seasons asks tens of thousands).
+        self._events: list[dict[str, Any]] = (
             archive.props.group_by("event_id")
             .agg(
                 pl.col("commence_time").first(),
@@ -77,12 +81,20 @@ class OddsApi:
                 pl.col("away_team").first(),
             )
             .sort("commence_time", "event_id")
+            .to_dicts()
         )
-        self._event_index = {row["event_id"]: row for row in self._events.iter_rows(named=True)}
-        self._props_by_event: dict[str, pl.DataFrame] = {
+        self._commence_times = [e["commence_time"] for e in self._events]
+        self._event_index = {e["event_id"]: e for e in self._events}
+        # Each event's lines in archive order (snapshots without a time are never served),
+        # as rows on the event's first request: building all of them costs a second at start.
+        self._frames_by_event = {
             str(key[0]): frame
-            for key, frame in archive.props.partition_by("event_id", as_dict=True).items()
+            for key, frame in archive.props.filter(pl.col("snapshot_time").is_not_null())
+            .partition_by("event_id", as_dict=True)
+            .items()
         }
+        self._lines_by_event: dict[str, list[dict[str, Any]]] = {}
+        self._snapshots_by_event: dict[str, list[str]] = {}
         self._usage_lock = threading.Lock()
         self._requests_used = 0
 
@@ -169,9 +181,22 @@ class OddsApi:
             "data": payload,
         }
 
+    def _lines(self, event_id: str) -> list[dict[str, Any]]:
+        """The event's lines in archive order; an unknown event has none."""
+        lines = self._lines_by_event.get(event_id)
+        if lines is None:
+            frame = self._frames_by_event.get(event_id)
+            lines = frame.to_dicts() if frame is not None else []
+            # Two threads building the same event's rows store equal lists: no lock needed.
+            self._snapshots_by_event[event_id] = sorted({r["snapshot_time"] for r in lines})
+            self._lines_by_event[event_id] = lines
+        return lines
+
     def _latest_snapshot(self, event_id: str, at: datetime) -> str | None:
-        pulls = self._props_by_event[event_id].filter(pl.col("snapshot_time") <= _utc_text(at))
-        return pulls.get_column("snapshot_time").max() if pulls.height else None  # type: ignore[return-value]
+        self._lines(event_id)
+        snapshots = self._snapshots_by_event[event_id]
+        taken = bisect_right(snapshots, _utc_text(at))
+        return snapshots[taken - 1] if taken else None
 
     @staticmethod
     def _time_out(iso_text: str, date_format: str) -> str | int:
@@ -195,12 +220,11 @@ class OddsApi:
         start = self._odds_time(params, "commenceTimeFrom")
         end = self._odds_time(params, "commenceTimeTo")
         # An event is listed until it tips off.
-        events = self._events.filter(pl.col("commence_time") > _utc_text(now))
+        first = bisect_right(self._commence_times, _utc_text(now))
         if start is not None:
-            events = events.filter(pl.col("commence_time") >= start)
-        if end is not None:
-            events = events.filter(pl.col("commence_time") <= end)
-        return [self._event_payload(e, date_format) for e in events.iter_rows(named=True)]
+            first = max(first, bisect_left(self._commence_times, start))
+        last = bisect_right(self._commence_times, end) if end is not None else len(self._events)
+        return [self._event_payload(e, date_format) for e in self._events[first:last]]
 
     def _odds_event_odds(
         self,
@@ -236,19 +260,25 @@ class OddsApi:
                     "error_code": "EVENT_NOT_FOUND",
                 },
             )
-        lines = self._props_by_event[event_id].filter(
-            pl.col("market").is_in(markets) & (pl.col("snapshot_time") <= _utc_text(now))
-        )
-        if regions and not books:
-            lines = lines if US_REGIONS & set(regions) else lines.clear()
+        asked, at = set(markets), _utc_text(now)
+        lines = [
+            r for r in self._lines(event_id) if r["market"] in asked and r["snapshot_time"] <= at
+        ]
+        if regions and not books and not US_REGIONS & set(regions):
+            lines = []
         if books:
-            lines = lines.filter(pl.col("bookmaker").is_in(books))
+            lines = [r for r in lines if r["bookmaker"] in set(books)]
         # The latest pull known at `now`, per book, market and player: an earlier pull of the
         # same line is stale.
-        lines = lines.filter(
-            pl.col("snapshot_time")
-            == pl.col("snapshot_time").max().over("bookmaker", "market", "player")
-        )
+        latest: dict[tuple[str, str, str], str] = {}
+        for r in lines:
+            key = (r["bookmaker"], r["market"], r["player"])
+            latest[key] = max(latest.get(key, r["snapshot_time"]), r["snapshot_time"])
+        lines = [
+            r
+            for r in lines
+            if r["snapshot_time"] == latest[r["bookmaker"], r["market"], r["player"]]
+        ]
         payload = self._event_payload(event, date_format)
         payload["bookmakers"] = self._bookmakers(lines, markets, odds_format, date_format)
         returned = {m["key"] for b in payload["bookmakers"] for m in b["markets"]}
@@ -256,19 +286,19 @@ class OddsApi:
         return payload, cost
 
     def _bookmakers(
-        self, lines: pl.DataFrame, markets: list[str], odds_format: str, date_format: str
+        self, lines: list[dict[str, Any]], markets: list[str], odds_format: str, date_format: str
     ) -> list[dict[str, Any]]:
-        # One pass over the rows, grouped by book and market (the nine-season replay asks for
-        # tens of thousands of events: filtering the frame per book and market cost 30 s).
-        groups = lines.partition_by("bookmaker", "market", as_dict=True, maintain_order=True)
+        # One pass over the rows, grouped by book and market in their order.
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for row in lines:
+            groups[row["bookmaker"], row["market"]].append(row)
         bookmakers = []
         for book in sorted({book for book, _ in groups}):
             book_markets = []
             for market in markets:
-                rows = groups.get((book, market))
-                if rows is None:
+                records = groups.get((book, market))
+                if records is None:
                     continue
-                records = list(rows.iter_rows(named=True))
                 updated = max((r["last_update"] or r["snapshot_time"]) for r in records)
                 book_markets.append(
                     {

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,17 +41,64 @@ def _slug(text: str, separator: str) -> str:
     return re.sub(r"[^a-z0-9]+", separator, ascii_text).strip(separator)
 
 
+def _by(frame: pl.DataFrame, *columns: str) -> dict[tuple, pl.DataFrame]:
+    return frame.partition_by(*columns, as_dict=True, maintain_order=True)
+
+
+@dataclass(frozen=True)
+class _SeasonLog:
+    """A season's game rows in date order, with their dates for slicing by day."""
+
+    rows: pl.DataFrame
+    dates: list[str]
+
+    def between(self, first: date | None, last: date) -> pl.DataFrame:
+        begin = bisect_left(self.dates, first.isoformat()) if first is not None else 0
+        end = bisect_right(self.dates, last.isoformat())
+        return self.rows.slice(begin, max(0, end - begin))
+
+
 class StatsApi:
     """Answers NBA.com stats requests from an archive (parameters keyed by lower-case name)."""
 
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
         self._teams = {row["TEAM_ID"]: row for row in archive.teams.iter_rows(named=True)}
+        # Indexed once by day and by season, so an answer reads its own rows, not the archive's.
+        self._games_by_day = _by(archive.games, "GAME_DATE")
+        self._team_games_by_day = _by(archive.team_games, "GAME_DATE")
+        self._logs = {
+            (player_or_team, *season): _SeasonLog(rows, rows.get_column("GAME_DATE").to_list())
+            for player_or_team, frame in (("P", archive.player_games), ("T", archive.team_games))
+            for season, rows in _by(
+                # A row without a date is never in a log (no date range holds it).
+                frame.filter(pl.col("GAME_DATE").is_not_null()).sort(
+                    "GAME_DATE", maintain_order=True
+                ),
+                "SEASON",
+                "SEASON_TYPE",
+            ).items()
+        }
         self.handlers: dict[str, Callable[[dict[str, str], datetime], dict[str, Any]]] = {
             "scoreboardv2": self._scoreboard,
             "leaguegamelog": self._league_game_log,
             "commonallplayers": self._common_all_players,
         }
+
+    def _day(
+        self, index: dict[tuple, pl.DataFrame], frame: pl.DataFrame, day: date
+    ) -> pl.DataFrame:
+        return index.get((day.isoformat(),), frame.clear())
+
+    def _season_log(
+        self, player_or_team: str, season: str, season_type: str, first: date | None, last: date
+    ) -> pl.DataFrame:
+        """The season's player (``P``) or team (``T``) game rows of ``first..last``."""
+        log = self._logs.get((player_or_team, season, season_type))
+        if log is None:
+            frame = self.archive.player_games if player_or_team == "P" else self.archive.team_games
+            return frame.clear()
+        return log.between(first, last)
 
     # -------------------------------------------------------------------- stats parameters
     @staticmethod
@@ -103,12 +152,12 @@ class StatsApi:
             raise self._bad("DayOffset", offset_text) from None
         day = game_date + timedelta(days=offset)
         final = day <= last_final_date(now)
-        games = self.archive.games.filter(pl.col("GAME_DATE") == day.isoformat()).sort(
+        games = self._day(self._games_by_day, self.archive.games, day).sort(
             pl.col("GAME_TIME_UTC").fill_null("~"), "GAME_ID"
         )
         box = {
             (row["GAME_ID"], row["TEAM_ID"]): row
-            for row in self.archive.team_games.filter(pl.col("GAME_DATE") == day.isoformat())
+            for row in self._day(self._team_games_by_day, self.archive.team_games, day)
             .select("GAME_ID", "TEAM_ID", "FG_PCT", "FT_PCT", "FG3_PCT", "AST", "REB", "TOV")
             .iter_rows(named=True)
         }
@@ -193,18 +242,13 @@ class StatsApi:
 
     def _records(self, day: date, final: bool) -> dict[int, str]:
         """Each team's W-L in the season type of `day`'s games, through the last final date."""
-        games = self.archive.games.filter(pl.col("GAME_DATE") == day.isoformat())
+        games = self._day(self._games_by_day, self.archive.games, day)
         if games.is_empty():
             return {}
         first = games.row(0, named=True)
-        season, season_type = first["SEASON"], first["SEASON_TYPE"]
         through = day if final else day - timedelta(days=1)
         tally = (
-            self.archive.team_games.filter(
-                (pl.col("SEASON") == season)
-                & (pl.col("SEASON_TYPE") == season_type)
-                & (pl.col("GAME_DATE") <= through.isoformat())
-            )
+            self._season_log("T", first["SEASON"], first["SEASON_TYPE"], None, through)
             .group_by("TEAM_ID")
             .agg((pl.col("WL") == "W").sum().alias("W"), (pl.col("WL") == "L").sum().alias("L"))
         )
@@ -234,20 +278,12 @@ class StatsApi:
         if not counter_text.isdigit():
             raise self._bad("Counter", counter_text)
 
-        frame = self.archive.player_games if player_or_team == "P" else self.archive.team_games
         last_final = last_final_date(now)
         through = min(date_to, last_final) if date_to is not None else last_final
-        condition = (
-            (pl.col("SEASON") == season)
-            & (pl.col("SEASON_TYPE") == season_type)
-            & (pl.col("GAME_DATE") <= through.isoformat())
-        )
-        if date_from is not None:
-            condition &= pl.col("GAME_DATE") >= date_from.isoformat()
+        frame = self._season_log(player_or_team, season, season_type, date_from, through)
         ties = ["GAME_ID", "TEAM_ID"] + (["PLAYER_ID"] if player_or_team == "P" else [])
         rows = (
-            frame.filter(condition)
-            .sort(
+            frame.sort(
                 [sort_column, *ties],
                 descending=[direction == "DESC", *([False] * len(ties))],
                 nulls_last=True,
