@@ -1,7 +1,8 @@
 """Phase 2: validate each landed payload into the typed ``nba_raw`` tables."""
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
@@ -20,7 +21,7 @@ from nba_assets.defs.scrape.assets import (
 )
 from nba_assets.defs.table_asset import table_asset
 from nba_assets.defs.util import each_date, partition_dates
-from nba_assets.landing.manifest import landed_payloads, snapshot_time
+from nba_assets.landing.manifest import LandedFile, landed_payloads, snapshot_time
 from nba_assets.landing.resource import LandingResource
 from nba_assets.lib import parsers
 from nba_assets.lib.names import apply_aliases, with_player_lookup
@@ -66,36 +67,149 @@ def _parse_range(
     landing zone untouched: parsing only reads.
     """
     start, end = partition_dates(context)
-    frames, payloads, duplicates = [], 0, 0
-    for day in each_date(start, end):
-        for entry, body in landed_payloads(landing.zone, source, endpoint, day):
-            ctx = (
-                parsers.OddsContext(endpoint, day, entry.name, snapshot_time(entry))
-                if source == ODDS
-                else parsers.StatsContext(endpoint, day, entry.name)
+
+    def payloads() -> Iterator[_Payload]:  # read day by day, on each pass
+        for day in each_date(start, end):
+            for entry, body in landed_payloads(landing.zone, source, endpoint, day):
+                yield _Payload(day, entry, body)
+
+    # All payloads are checked at once (a backfill has thousands, and checking each alone was
+    # most of the parsing time); should any fail, the pass over one at a time names the first.
+    checked = _check_together(payloads(), spec, source, endpoint, parse, schema, key)
+    if checked is None:
+        checked = _check_each(payloads(), landing, spec, source, endpoint, parse, schema, key)
+    for (day, name), dropped, rows in zip(
+        checked.files, checked.dropped, checked.rows, strict=True
+    ):
+        if dropped:
+            context.log.warning(
+                f"{source}/{endpoint} for game_date {day}: dropped {dropped} exact duplicate"
+                f" row(s) of {rows} (landed file: {name})"
             )
-            try:
-                frame = parse(body, ctx)
-                parsers.check_columns(frame, spec, list(schema), ctx)
-                frame, dropped = parsers.drop_duplicate_rows(frame, key, ctx)
-            except parsers.PayloadError as error:
-                # Listing costs a request on GCS: only a failure looks up the file's full URI.
-                landed = landing.zone.list(source, endpoint, day)
-                uris = [u for u in landed if u.endswith("/" + entry.name)]
-                raise error.landed_at(uris[0] if uris else entry.name) from None
-            if dropped:
-                context.log.warning(
-                    f"{source}/{endpoint} for game_date {day}: dropped {dropped} exact duplicate"
-                    f" row(s) of {frame.height + dropped} (landed file: {entry.name})"
-                )
-            frames.append(frame)
-            payloads += 1
-            duplicates += dropped
-    frames = [f for f in frames if not f.is_empty()]
+    duplicates, count = sum(checked.dropped), len(checked.files)
+    frames = [f for f in checked.frames if not f.is_empty()]
     if not frames:
-        return Parsed(pl.DataFrame(schema=schema), payloads, duplicates)
+        return Parsed(pl.DataFrame(schema=schema), count, duplicates)
     df = pl.concat(frames, how="diagonal_relaxed")
-    return Parsed(df.select(pl.col(c).cast(t) for c, t in schema.items()), payloads, duplicates)
+    return Parsed(df.select(pl.col(c).cast(t) for c, t in schema.items()), count, duplicates)
+
+
+@dataclass(frozen=True)
+class _Payload:
+    day: dt.date
+    entry: LandedFile
+    body: bytes
+
+
+@dataclass
+class _Checked:
+    """The payloads' rows without exact duplicates; per payload its day and file name, rows
+    and rows dropped."""
+
+    frames: list[pl.DataFrame] = field(default_factory=list)
+    files: list[tuple[dt.date, str]] = field(default_factory=list)
+    dropped: list[int] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+
+
+def _context(source: str, endpoint: str, payload: _Payload) -> Any:  # Parser's context
+    if source == ODDS:
+        return parsers.OddsContext(
+            endpoint, payload.day, payload.entry.name, snapshot_time(payload.entry)
+        )
+    return parsers.StatsContext(endpoint, payload.day, payload.entry.name)
+
+
+def _check_each(
+    payloads: Iterable[_Payload],
+    landing: LandingResource,
+    spec: TableSpec,
+    source: str,
+    endpoint: str,
+    parse: Parser,
+    schema: pl.Schema,
+    key: Sequence[str],
+) -> _Checked:
+    """Parse and check one payload after the other; the first failure raises, naming its
+    landed file."""
+    checked = _Checked()
+    for payload in payloads:
+        ctx = _context(source, endpoint, payload)
+        try:
+            frame = parse(payload.body, ctx)
+            parsers.check_columns(frame, spec, list(schema), ctx)
+            unique, dropped = parsers.drop_duplicate_rows(frame, key, ctx)
+        except parsers.PayloadError as error:
+            # Listing costs a request on GCS: only a failure looks up the file's full URI.
+            landed = landing.zone.list(source, endpoint, payload.day)
+            uris = [u for u in landed if u.endswith("/" + payload.entry.name)]
+            raise error.landed_at(uris[0] if uris else payload.entry.name) from None
+        checked.frames.append(unique)
+        checked.files.append((payload.day, payload.entry.name))
+        checked.dropped.append(dropped)
+        checked.rows.append(frame.height)
+    return checked
+
+
+_PAYLOAD = "__payload"
+
+
+def _check_together(
+    payloads: Iterable[_Payload],
+    spec: TableSpec,
+    source: str,
+    endpoint: str,
+    parse: Parser,
+    schema: pl.Schema,
+    key: Sequence[str],
+) -> _Checked | None:
+    """The checks of :func:`_check_each` on all payloads in one frame tagged by payload; None
+    when any payload fails one (or cannot be parsed), for ``_check_each`` to say which."""
+    columns = list(schema)
+    frames, files = [], []
+    try:
+        for p in payloads:
+            frames.append(parse(p.body, _context(source, endpoint, p)))
+            files.append((p.day, p.entry.name))
+    except (parsers.PayloadError, FileNotFoundError):  # the other pass raises it in its turn
+        return None
+    rows = [f.height for f in frames]
+    tagged = [
+        f.with_columns(pl.lit(i, pl.UInt32).alias(_PAYLOAD))
+        for i, f in enumerate(frames)
+        if not f.is_empty()
+    ]
+    if any(c not in f.columns for f in tagged for c in columns):
+        return None
+    if not tagged:
+        return _Checked(frames, files, [0] * len(frames), rows)
+    try:
+        df = pl.concat(tagged, how="diagonal_relaxed")
+    except pl.exceptions.PolarsError:
+        return None
+    # parsers.check_columns: no column the spec expects filled is null in all of a payload's
+    # rows of a season.
+    judged = [c for c in spec.columns if c in columns]
+    by = [_PAYLOAD, *(["season"] if "season" in columns else [])]
+    nulls = df.group_by(by).agg(
+        pl.len().alias("__rows"), *(pl.col(c).null_count().alias(f"__nulls_{c}") for c in judged)
+    )
+    for column in judged:
+        empty = nulls.filter(pl.col(f"__nulls_{column}") == pl.col("__rows"))
+        seasons = empty.get_column("season").unique() if "season" in by else [None] * empty.height
+        if any(not spec.may_be_all_null(column, _season(s)) for s in seasons):
+            return None
+    # parsers.drop_duplicate_rows, within each payload.
+    unique = df.unique(maintain_order=True)
+    if not unique.filter(pl.len().over(_PAYLOAD, *key) > 1).is_empty():
+        return None
+    kept = dict(unique.group_by(_PAYLOAD).len().iter_rows())
+    dropped = [n - kept.get(i, 0) for i, n in enumerate(rows)]
+    return _Checked([unique.drop(_PAYLOAD)], files, dropped, rows)
+
+
+def _season(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _raw_asset(spec: TableSpec, scrape_endpoint: str, source: str, parse: Parser):
