@@ -13,6 +13,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import polars as pl
@@ -86,15 +87,15 @@ class OddsApi:
         self._commence_times = [e["commence_time"] for e in self._events]
         self._event_index = {e["event_id"]: e for e in self._events}
         # Each event's lines in archive order (snapshots without a time are never served),
-        # as rows on the event's first request: building all of them costs a second at start.
+        # as rows for the events asked about lately: all of them cost a second at start and
+        # 200 MB, and a scrape asks about one day's events at a time.
         self._frames_by_event = {
             str(key[0]): frame
             for key, frame in archive.props.filter(pl.col("snapshot_time").is_not_null())
             .partition_by("event_id", as_dict=True)
             .items()
         }
-        self._lines_by_event: dict[str, list[dict[str, Any]]] = {}
-        self._snapshots_by_event: dict[str, list[str]] = {}
+        self._lines = lru_cache(maxsize=32)(self._event_lines)
         self._usage_lock = threading.Lock()
         self._requests_used = 0
 
@@ -181,20 +182,15 @@ class OddsApi:
             "data": payload,
         }
 
-    def _lines(self, event_id: str) -> list[dict[str, Any]]:
-        """The event's lines in archive order; an unknown event has none."""
-        lines = self._lines_by_event.get(event_id)
-        if lines is None:
-            frame = self._frames_by_event.get(event_id)
-            lines = frame.to_dicts() if frame is not None else []
-            # Two threads building the same event's rows store equal lists: no lock needed.
-            self._snapshots_by_event[event_id] = sorted({r["snapshot_time"] for r in lines})
-            self._lines_by_event[event_id] = lines
-        return lines
+    def _event_lines(self, event_id: str) -> tuple[list[dict[str, Any]], list[str]]:
+        """The event's lines in archive order and its snapshot times in order; an unknown
+        event has none."""
+        frame = self._frames_by_event.get(event_id)
+        lines = frame.to_dicts() if frame is not None else []
+        return lines, sorted({r["snapshot_time"] for r in lines})
 
     def _latest_snapshot(self, event_id: str, at: datetime) -> str | None:
-        self._lines(event_id)
-        snapshots = self._snapshots_by_event[event_id]
+        _, snapshots = self._lines(event_id)
         taken = bisect_right(snapshots, _utc_text(at))
         return snapshots[taken - 1] if taken else None
 
@@ -262,7 +258,7 @@ class OddsApi:
             )
         asked, at = set(markets), _utc_text(now)
         lines = [
-            r for r in self._lines(event_id) if r["market"] in asked and r["snapshot_time"] <= at
+            r for r in self._lines(event_id)[0] if r["market"] in asked and r["snapshot_time"] <= at
         ]
         if regions and not books and not US_REGIONS & set(regions):
             lines = []

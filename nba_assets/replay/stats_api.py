@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import polars as pl
 
 from nba_assets.replay.archive import Archive
@@ -41,21 +41,46 @@ def _slug(text: str, separator: str) -> str:
     return re.sub(r"[^a-z0-9]+", separator, ascii_text).strip(separator)
 
 
-def _by(frame: pl.DataFrame, *columns: str) -> dict[tuple, pl.DataFrame]:
-    return frame.partition_by(*columns, as_dict=True, maintain_order=True)
-
-
 @dataclass(frozen=True)
-class _SeasonLog:
-    """A season's game rows in date order, with their dates for slicing by day."""
+class _ByDate:
+    """A frame's rows in date order, found by date without copying the frame."""
 
-    rows: pl.DataFrame
-    dates: list[str]
+    frame: pl.DataFrame
+    rows: pl.Series  # the frame's row numbers, in date order (archive order within a date)
+    days: np.ndarray  # the rows' GAME_DATE as day ordinals, ascending
 
-    def between(self, first: date | None, last: date) -> pl.DataFrame:
-        begin = bisect_left(self.dates, first.isoformat()) if first is not None else 0
-        end = bisect_right(self.dates, last.isoformat())
-        return self.rows.slice(begin, max(0, end - begin))
+    def between(self, first: date | None, last: date | None) -> pl.DataFrame:
+        begin = np.searchsorted(self.days, first.toordinal()) if first is not None else 0
+        end = (
+            np.searchsorted(self.days, last.toordinal(), side="right")
+            if last is not None
+            else len(self.days)
+        )
+        return self.frame[self.rows.slice(int(begin), max(0, int(end - begin)))]
+
+
+def _by_date(frame: pl.DataFrame, *keys: str) -> dict[tuple, _ByDate]:
+    """For each value of ``keys`` (one entry, ``()``, without keys), its rows by date; a row
+    without a date is in none (no date range holds it)."""
+    ordered = (
+        frame.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("__row"),
+            *keys,
+            _ordinal(pl.col("GAME_DATE").str.to_date()).alias("__day"),
+        )
+        .filter(pl.col("__day").is_not_null())
+        .sort(*keys, "__day", maintain_order=True)
+    )
+    parts = ordered.partition_by(*keys, as_dict=True) if keys else {(): ordered}
+    return {
+        key: _ByDate(frame, part.get_column("__row"), part.get_column("__day").to_numpy())
+        for key, part in parts.items()
+    }
+
+
+def _ordinal(day: pl.Expr) -> pl.Expr:
+    """``date.toordinal()`` of a date column (day 1 is 0001-01-01; the epoch is day 719,163)."""
+    return day.cast(pl.Int32) + date(1970, 1, 1).toordinal()
 
 
 class StatsApi:
@@ -64,31 +89,20 @@ class StatsApi:
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
         self._teams = {row["TEAM_ID"]: row for row in archive.teams.iter_rows(named=True)}
-        # Indexed once by day and by season, so an answer reads its own rows, not the archive's.
-        self._games_by_day = _by(archive.games, "GAME_DATE")
-        self._team_games_by_day = _by(archive.team_games, "GAME_DATE")
+        # Indexed once by date (row numbers, not copies), so an answer reads its own rows, not
+        # the archive's.
+        self._games = _by_date(archive.games)[()]
+        self._team_games = _by_date(archive.team_games)[()]
         self._logs = {
-            (player_or_team, *season): _SeasonLog(rows, rows.get_column("GAME_DATE").to_list())
+            (player_or_team, *season): rows
             for player_or_team, frame in (("P", archive.player_games), ("T", archive.team_games))
-            for season, rows in _by(
-                # A row without a date is never in a log (no date range holds it).
-                frame.filter(pl.col("GAME_DATE").is_not_null()).sort(
-                    "GAME_DATE", maintain_order=True
-                ),
-                "SEASON",
-                "SEASON_TYPE",
-            ).items()
+            for season, rows in _by_date(frame, "SEASON", "SEASON_TYPE").items()
         }
         self.handlers: dict[str, Callable[[dict[str, str], datetime], dict[str, Any]]] = {
             "scoreboardv2": self._scoreboard,
             "leaguegamelog": self._league_game_log,
             "commonallplayers": self._common_all_players,
         }
-
-    def _day(
-        self, index: dict[tuple, pl.DataFrame], frame: pl.DataFrame, day: date
-    ) -> pl.DataFrame:
-        return index.get((day.isoformat(),), frame.clear())
 
     def _season_log(
         self, player_or_team: str, season: str, season_type: str, first: date | None, last: date
@@ -152,12 +166,12 @@ class StatsApi:
             raise self._bad("DayOffset", offset_text) from None
         day = game_date + timedelta(days=offset)
         final = day <= last_final_date(now)
-        games = self._day(self._games_by_day, self.archive.games, day).sort(
+        games = self._games.between(day, day).sort(
             pl.col("GAME_TIME_UTC").fill_null("~"), "GAME_ID"
         )
         box = {
             (row["GAME_ID"], row["TEAM_ID"]): row
-            for row in self._day(self._team_games_by_day, self.archive.team_games, day)
+            for row in self._team_games.between(day, day)
             .select("GAME_ID", "TEAM_ID", "FG_PCT", "FT_PCT", "FG3_PCT", "AST", "REB", "TOV")
             .iter_rows(named=True)
         }
@@ -242,7 +256,7 @@ class StatsApi:
 
     def _records(self, day: date, final: bool) -> dict[int, str]:
         """Each team's W-L in the season type of `day`'s games, through the last final date."""
-        games = self._day(self._games_by_day, self.archive.games, day)
+        games = self._games.between(day, day)
         if games.is_empty():
             return {}
         first = games.row(0, named=True)

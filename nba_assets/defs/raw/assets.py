@@ -166,27 +166,27 @@ def _check_together(
     """The checks of :func:`_check_each` on all payloads in one frame tagged by payload; None
     when any payload fails one (or cannot be parsed), for ``_check_each`` to say which."""
     columns = list(schema)
-    frames, files = [], []
+    # Only the tagged frames are kept (a day without rows has nothing to check), so the range
+    # is held twice at most, as in the pass over one payload at a time.
+    tagged, files, rows = [], [], []
     try:
         for p in payloads:
-            frames.append(parse(p.body, _context(source, endpoint, p)))
+            frame = parse(p.body, _context(source, endpoint, p))
             files.append((p.day, p.entry.name))
+            rows.append(frame.height)
+            if not frame.is_empty():
+                tagged.append(frame.with_columns(pl.lit(len(rows) - 1, pl.UInt32).alias(_PAYLOAD)))
     except (parsers.PayloadError, FileNotFoundError):  # the other pass raises it in its turn
         return None
-    rows = [f.height for f in frames]
-    tagged = [
-        f.with_columns(pl.lit(i, pl.UInt32).alias(_PAYLOAD))
-        for i, f in enumerate(frames)
-        if not f.is_empty()
-    ]
     if any(c not in f.columns for f in tagged for c in columns):
         return None
     if not tagged:
-        return _Checked(frames, files, [0] * len(frames), rows)
+        return _Checked([], files, [0] * len(rows), rows)
     try:
         df = pl.concat(tagged, how="diagonal_relaxed")
     except pl.exceptions.PolarsError:
         return None
+    del tagged
     # parsers.check_columns: no column the spec expects filled is null in all of a payload's
     # rows of a season.
     judged = [c for c in spec.columns if c in columns]
