@@ -10,7 +10,7 @@ from nba_assets.defs.lineage import STALE_WINDOW_DAYS, days_before, history_of
 from nba_assets.defs.table_asset import asset_key, table_asset
 from nba_assets.defs.util import each_date, partition_dates
 from nba_assets.lib import predict
-from nba_assets.lib.features import FEATURE_SET_VERSION
+from nba_assets.lib.features import FEATURE_SET_VERSION, FEATURES_V1
 from nba_assets.lib.lines import (
     POINTS_MARKET,
     daily_points_lines,
@@ -47,10 +47,21 @@ class PointsModelConfig(dg.Config):
 
 
 def _read_features(
-    warehouse: WarehouseResource, start: dt.date | None, end: dt.date
+    warehouse: WarehouseResource,
+    start: dt.date | None,
+    end: dt.date,
+    columns: list[str] | None = None,
 ) -> pl.DataFrame:
-    df = warehouse.get().read(precompute.ml_feature_store, start, end)
+    if columns is not None:
+        columns = ["feature_set_version", *columns]
+    df = warehouse.get().read(precompute.ml_feature_store, start, end, columns=columns)
     return df.filter(pl.col("feature_set_version") == FEATURE_SET_VERSION)
+
+
+# What the points model reads of the feature store: its features (the moving average's inputs
+# among them). Every row since 2017 is read, and the other columns would double the step's memory
+# (the nine-season replay's peak: 313 against 619 MB for the read and the training rows).
+_MODEL_COLUMNS = ["game_date", "player_id", *FEATURES_V1]
 
 
 def _reusable(
@@ -127,7 +138,7 @@ def points_model(
     # Through the range's end: each model leaves out the features missing from the rows it will
     # serve (their inputs only; features of a day come from games before it).
     # The model inputs once for every boundary's training and serving rows.
-    features = predict.model_inputs(_read_features(warehouse, None, end))
+    features = predict.model_inputs(_read_features(warehouse, None, end, _MODEL_COLUMNS))
     actuals = warehouse.get().read(
         analytics.player_game_summary, None, history_end, columns=_ACTUAL_COLUMNS
     )
