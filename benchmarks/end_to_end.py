@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parent.parent
 ONE_DAY = "2025-11-15"
@@ -34,8 +35,17 @@ THREE_SEASONS = ("2022-10-18", "2025-06-22")
 HISTORY_GROUPS = ("landing", "nba_raw", "nba_analytics", "nba_precompute")
 
 
-def cli(home: Path, *args: str) -> tuple[float, float]:
-    """Run ``nba-assets ARGS`` with NBA_HOME at ``home``; its wall seconds and peak RSS (MB).
+class Measured(NamedTuple):
+    """One CLI command's wall seconds and memory: ``peak_mb`` sums each process's own peak
+    (an upper bound), ``together_mb`` is the largest summed RSS sampled at one time."""
+
+    wall_s: float
+    peak_mb: float
+    together_mb: float
+
+
+def cli(home: Path, *args: str) -> Measured:
+    """Run ``nba-assets ARGS`` with NBA_HOME at ``home``; its wall seconds and memory.
 
     Raises:
         RuntimeError: when the command fails, with the end of its output.
@@ -50,17 +60,18 @@ def cli(home: Path, *args: str) -> tuple[float, float]:
             [sys.executable, "-m", "nba_assets.cli", *args],
             env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        peak_kb = _watch_peak(proc)
+        peak_kb, together_kb = _watch_peak(proc)
     wall = time.perf_counter() - began
     if proc.returncode != 0:
         tail = log.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"nba-assets {' '.join(args)} exited {proc.returncode}:\n{tail}")
-    return wall, peak_kb / 1024
+    return Measured(wall, peak_kb / 1024, together_kb / 1024)
 
 
-def _watch_peak(proc: subprocess.Popen) -> int:
+def _watch_peak(proc: subprocess.Popen) -> tuple[int, int]:
     """Wait for ``proc``; the peak resident set (KB) of it and the processes it started (the
-    replay server, Dagster's helpers), each from its own high-water mark, summed.
+    replay server, Dagster's helpers), each from its own high-water mark, summed; and the
+    largest sum of their current resident sets at one sample.
 
     Not the ``ru_maxrss`` of wait4: a child forked from this process starts with this process's
     peak as its own, so after an in-process benchmark grew this one, every child would report it.
@@ -71,24 +82,29 @@ def _watch_peak(proc: subprocess.Popen) -> int:
     import psutil
 
     peaks: dict[int, int] = {}
+    together = 0
     root = psutil.Process(proc.pid)
     while proc.poll() is None:
         try:
             pids = [proc.pid, *(child.pid for child in root.children(recursive=True))]
         except psutil.Error:
             pids = [proc.pid]
+        now = 0
         for pid in pids:
             try:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmHWM:"):
                         peaks[pid] = max(peaks.get(pid, 0), int(line.split()[1]))
+                    elif line.startswith("VmRSS:"):
+                        now += int(line.split()[1])
             except (FileNotFoundError, ProcessLookupError):
                 pass
+        together = max(together, now)
         time.sleep(0.1)
-    return sum(peaks.values())
+    return sum(peaks.values()), together
 
 
-def replay(home: Path, start: str, end: str) -> tuple[float, float]:
+def replay(home: Path, start: str, end: str) -> Measured:
     return cli(home, "replay", "--start", start, "--end", end)
 
 
@@ -104,8 +120,8 @@ def warehouse_with_history(quick: bool) -> Iterator[Path]:
 
 
 def bench_one_day(home: Path) -> dict[str, float]:
-    wall, peak = replay(home, ONE_DAY, ONE_DAY)
-    return {"wall_s": wall, "peak_rss_mb": peak}
+    run = replay(home, ONE_DAY, ONE_DAY)
+    return {"wall_s": run.wall_s, "peak_rss_mb": run.peak_mb, "together_rss_mb": run.together_mb}
 
 
 def bench_history_load(home: Path) -> dict[str, float]:
@@ -144,8 +160,8 @@ def bench_history_load(home: Path) -> dict[str, float]:
 
 def bench_demo() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        wall, peak = cli(Path(tmp), "demo")
-    return {"wall_s": wall, "peak_rss_mb": peak}
+        run = cli(Path(tmp), "demo")
+    return {"wall_s": run.wall_s, "peak_rss_mb": run.peak_mb, "together_rss_mb": run.together_mb}
 
 
 def _run_profile(home: Path) -> dict[str, float]:
@@ -233,13 +249,15 @@ def floor_seconds() -> float:
 def bench_nine_seasons() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        wall, peak = replay(home, *NINE_SEASONS)
+        run = replay(home, *NINE_SEASONS)
         profile = _run_profile(home)
     dagster = profile["runs_wall_s"] - profile["ours_s"]
     floor = floor_seconds()
+    wall = run.wall_s
     return {
         "wall_s": wall,
-        "peak_rss_mb": peak,
+        "peak_rss_mb": run.peak_mb,
+        "together_rss_mb": run.together_mb,
         "history_wall_s": profile["history_wall_s"],
         "dagster_s": dagster,
         "dagster_share": dagster / wall,
@@ -248,13 +266,17 @@ def bench_nine_seasons() -> dict[str, float]:
     }
 
 
-def bench_memory(nine_seasons_peak_mb: float) -> dict[str, float]:
+def bench_memory(nine_seasons: dict[str, float]) -> dict[str, float]:
+    """Replays of one and three seasons beside the nine seasons' figures, measured before."""
     peaks = {}
     for label, span in (("one_season", ONE_SEASON), ("three_seasons", THREE_SEASONS)):
         with tempfile.TemporaryDirectory() as tmp:
-            peaks[f"{label}_peak_rss_mb"] = replay(Path(tmp), *span)[1]
-    peaks["nine_seasons_peak_rss_mb"] = nine_seasons_peak_mb
-    peaks["growth_9_over_3"] = nine_seasons_peak_mb / peaks["three_seasons_peak_rss_mb"]
+            run = replay(Path(tmp), *span)
+            peaks[f"{label}_peak_rss_mb"] = run.peak_mb
+            peaks[f"{label}_together_rss_mb"] = run.together_mb
+    peaks["nine_seasons_peak_rss_mb"] = nine_seasons["peak_rss_mb"]
+    peaks["nine_seasons_together_rss_mb"] = nine_seasons["together_rss_mb"]
+    peaks["growth_9_over_3"] = nine_seasons["peak_rss_mb"] / peaks["three_seasons_peak_rss_mb"]
     return peaks
 
 

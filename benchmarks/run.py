@@ -176,7 +176,7 @@ def end_to_end(quick: bool, only: set[str] | None = None) -> dict[str, dict[str,
         # memory compares against the nine seasons' peak, so it needs that replay too.
         results["nine_seasons"] = e2e.bench_nine_seasons()
     if wanted("memory"):
-        results["memory"] = e2e.bench_memory(results["nine_seasons"]["peak_rss_mb"])
+        results["memory"] = e2e.bench_memory(results["nine_seasons"])
     return results
 
 
