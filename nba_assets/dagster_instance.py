@@ -169,6 +169,8 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         # (process id, shard) -> its engine, latest used last.
         self._engines: OrderedDict[tuple[int, str], Engine] = OrderedDict()
+        # Index tables known to exist: a table, once there, stays (wiping empties it).
+        self._tables_seen: set[str] = set()
         # Set before the stock constructor, which may already read and write the index.
         self.batching = DAGSTER_VERSION == SUPPORTED_DAGSTER_VERSION
         super().__init__(base_dir, inst_data=inst_data)
@@ -290,6 +292,16 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         elif shard != INDEX_SHARD_NAME:
             self._engines.move_to_end(key)
         return engine
+
+    def has_table(self, table_name: str) -> bool:
+        """The stock answer, remembered once a table is there: the stock method opens the index
+        on a new engine each time, and storing an asset event asks it."""
+        if self.batching and table_name in self._tables_seen:
+            return True
+        found = super().has_table(table_name)
+        if found and self.batching:
+            self._tables_seen.add(table_name)
+        return found
 
     def _close_shards(self) -> None:
         with self._db_lock:

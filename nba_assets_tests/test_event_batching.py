@@ -9,16 +9,19 @@ import datetime as dt
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
+import sqlalchemy
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
 )
+from sqlalchemy.pool import Pool
 
 from nba_assets import cli
 from nba_assets import dagster_instance as local_instance
@@ -290,6 +293,37 @@ def test_batched_runs_leave_the_instance_as_the_stock_storage(
         # Every per-partition materialization went through the batch path, none one at a time.
         assert "ASSET_MATERIALIZATION" not in stored
         assert _state(instance, run_ids) == stock_state
+
+
+def _shard_opens(home: Path, batching: bool) -> Counter[str]:
+    """Two ranged runs on a new instance: how often each event-log shard file was opened."""
+    opened: Counter[str] = Counter()
+
+    def on_connect(dbapi_connection, _record) -> None:
+        (_, _, path), *_ = dbapi_connection.execute("PRAGMA database_list").fetchall()
+        if Path(path).parent.name == "runs":  # the event log's shards: index.db, <run id>.db
+            opened[Path(path).name] += 1
+
+    sqlalchemy.event.listen(Pool, "connect", on_connect)
+    try:
+        with _instance(home, batching=batching) as instance:
+            _run_ranges(instance, RANGES)
+    finally:
+        sqlalchemy.event.remove(Pool, "connect", on_connect)
+    return opened
+
+
+def test_the_batching_storage_opens_each_shard_once_not_per_event(tmp_path: Path) -> None:
+    """The stock storage opens a shard for every event it stores and every read; the batching
+    one keeps one connection per shard for the life of the instance."""
+    stock = _shard_opens(tmp_path / "stock", batching=False)
+    kept = _shard_opens(tmp_path / "batching", batching=True)
+    assert len(stock) == len(kept) == 3, (stock, kept)  # the index and the two runs' shards
+    assert min(stock.values()) > 50
+    # Creating a shard opens it twice (Dagster's schema setup); the index is also opened once
+    # to create it and once per table Dagster asks about the first time.
+    assert max(count for name, count in kept.items() if name != "index.db") <= 2
+    assert kept["index.db"] <= 8
 
 
 def test_a_failed_batch_is_stored_once_by_the_fallback(
