@@ -1,5 +1,6 @@
 """The local Dagster instance: its ``dagster.yaml``, the environment its runs need, and an event
-log storage that writes a ranged run's per-partition events in one transaction.
+log storage that writes a ranged run's per-partition events in one transaction and keeps its
+SQLite connections open between events.
 
 A single-run backfill over N days makes every asset emit N materialization events. With
 ``DAGSTER_EVENT_BATCH_SIZE`` > 0 Dagster hands them to ``store_event_batch`` in batches, but the
