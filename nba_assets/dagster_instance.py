@@ -168,8 +168,9 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
     """
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
-        # (process id, shard) -> its engine, latest used last.
-        self._engines: OrderedDict[tuple[int, str], Engine] = OrderedDict()
+        # shard -> its engine, latest used last; opened by process ``_engines_pid``.
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._engines_pid = os.getpid()
         # Index tables known to exist: a table, once there, stays (wiping empties it).
         self._tables_seen: set[str] = set()
         # Set before the stock constructor, which may already read and write the index.
@@ -268,12 +269,13 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
             yield conn
 
     def _engine(self, shard: str) -> Engine:
-        pid = os.getpid()
-        for inherited in [k for k in self._engines if k[0] != pid]:
+        if self._engines_pid != os.getpid():
             # A forked child leaves its parent's connections to the parent.
-            self._engines.pop(inherited).dispose(close=False)
-        key = (pid, shard)
-        engine = self._engines.get(key)
+            for inherited in self._engines.values():
+                inherited.dispose(close=False)
+            self._engines.clear()
+            self._engines_pid = os.getpid()
+        engine = self._engines.get(shard)
         if engine is None:
             # One connection, used by one thread at a time (under the lock), from any thread.
             engine = create_engine(
@@ -286,12 +288,12 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
-            self._engines[key] = engine
-            runs = [k for k in self._engines if k[1] != INDEX_SHARD_NAME]
+            self._engines[shard] = engine
+            runs = [name for name in self._engines if name != INDEX_SHARD_NAME]
             for old in runs[:-OPEN_RUN_SHARDS]:
                 self._engines.pop(old).dispose()
         elif shard != INDEX_SHARD_NAME:
-            self._engines.move_to_end(key)
+            self._engines.move_to_end(shard)
         return engine
 
     def has_table(self, table_name: str) -> bool:
@@ -306,8 +308,9 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
 
     def _close_shards(self) -> None:
         with self._db_lock:
+            own = self._engines_pid == os.getpid()
             while self._engines:
-                self._engines.popitem()[1].dispose()
+                self._engines.popitem()[1].dispose(close=own)
 
     def wipe(self) -> None:
         # Wiping deletes the run shards' files: connections kept open would write to them.

@@ -313,7 +313,7 @@ def _shard_opens(home: Path, batching: bool) -> Counter[str]:
     return opened
 
 
-def test_the_batching_storage_opens_each_shard_once_not_per_event(tmp_path: Path) -> None:
+def test_the_batching_storage_opens_shards_a_few_times_not_per_event(tmp_path: Path) -> None:
     """The stock storage opens a shard for every event it stores and every read; the batching
     one keeps one connection per shard for the life of the instance."""
     stock = _shard_opens(tmp_path / "stock", batching=False)
