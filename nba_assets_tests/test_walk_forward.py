@@ -332,6 +332,24 @@ def test_a_season_s_models_share_bins_from_the_rows_before_it() -> None:
     assert later_poisoned.booster.model_to_string() != later.booster.model_to_string()
 
 
+def test_fits_trained_side_by_side_are_the_fits_trained_one_at_a_time() -> None:
+    features, box = synthetic_history(dt.date(2023, 5, 1), dt.date(2023, 8, 31))
+    names = list(predict.MODEL_FEATURES)
+    rows = predict.training_rows(features, box, AUGUST[-1])
+    alone, together = predict.PointsTrainer(rows), predict.PointsTrainer(rows)
+    plans = [together.plan(boundary, names) for boundary in AUGUST]
+    keys = [key for plan in plans if plan is not None for key in plan if key is not None]
+    # Four models and their held-out checks, some of which are an earlier boundary's model.
+    assert len(keys) > len(set(keys)) >= len(AUGUST)
+    fitted = together.fit_all(keys, threads=2)
+    for boundary, plan in zip(AUGUST, plans, strict=True):
+        one, other = alone.train(boundary, names), together.train(boundary, names)
+        assert one is not None and other is not None and plan is not None
+        assert fitted[plan.model].model_to_string() == one.booster.model_to_string()
+        assert other.booster.model_to_string() == one.booster.model_to_string()
+        assert other.validation_mae == one.validation_mae
+
+
 def test_a_boundary_bins_its_own_rows_when_the_season_s_bins_cannot_serve_it() -> None:
     names = list(FEATURES_V1)
     # Too few rows before the anchor (the archive's first season).

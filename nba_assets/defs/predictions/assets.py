@@ -150,9 +150,13 @@ def points_model(
     candidates = list(predict.MODEL_FEATURES)
     # The rows of every boundary, binned once for all of them (see PointsTrainer).
     trainer = predict.PointsTrainer(predict.training_rows(features, actuals, boundaries[-1]))
-    by_boundary: dict[dt.date, ModelMetadata | None] = {}
-    boosters: dict[str, lgb.Booster] = {}
-    previous: ModelMetadata | None = None
+    # Which boundary's model serves each boundary (None: no model): its own, stored before
+    # (reused) or to train (planned), or the previous one's when no game came in between.
+    serves: dict[dt.date, dt.date | None] = {}
+    reused: dict[dt.date, ModelMetadata] = {}
+    planned: dict[dt.date, pl.DataFrame] = {}  # the boundaries to train and their serving rows
+    fits: list[predict.FitKey] = []
+    previous: tuple[dt.date, tuple[int, object, list[str]]] | None = None
     for boundary in boundaries:
         rows = trainer.rows_before(boundary)
         serving = features.filter(
@@ -160,23 +164,39 @@ def points_model(
             pl.col("game_date") < predict.next_boundary(boundary, predict.RETRAIN_CADENCE),
         )
         names = predict.model_features(rows, candidates, serving)
-        if rows.is_empty() or config.retrain:
-            meta = None
-        elif (
-            previous is not None and _same_rows(previous, rows) and previous.feature_names == names
-        ):
-            meta = previous  # no game since the last boundary (the off-season): same model
-        else:
+        trained_on = (rows.height, rows.get_column("game_date").max(), names)
+        if previous is not None and previous[1] == trained_on and not config.retrain:
+            serves[boundary] = previous[0]  # no game since the last boundary (the off-season)
+            continue
+        meta = None
+        if not (rows.is_empty() or config.retrain):
             meta = _reusable(store, model_id_for(boundary), rows, names)
-        if meta is None and (model := trainer.train(boundary, candidates, serving=serving)):
-            meta = _metadata(model)
-            boosters[meta.model_id] = model.booster
-        if meta is None:
+        plan = trainer.plan(boundary, candidates, serving=serving) if meta is None else None
+        if meta is not None:
+            reused[boundary] = meta
+        elif plan is not None:
+            planned[boundary] = serving
+            fits += [key for key in plan if key is not None]
+        else:
             context.log.warning(
                 f"no points model from {boundary}: {rows.height} training rows before it,"
                 f" fewer than {predict.MIN_TRAINING_ROWS}; lightgbm_v1 skips the days it serves"
             )
-        by_boundary[boundary] = previous = meta
+            serves[boundary] = previous = None
+            continue
+        serves[boundary] = boundary
+        previous = (boundary, trained_on)
+
+    # Every fit of the range at once, side by side (see PointsTrainer.fit_all).
+    trainer.fit_all(fits)
+    metas = dict(reused)
+    boosters: dict[str, lgb.Booster] = {}
+    for boundary, serving in planned.items():
+        model = trainer.train(boundary, candidates, serving=serving)
+        assert model is not None, f"{boundary} was planned with enough rows"
+        metas[boundary] = _metadata(model)
+        boosters[metas[boundary].model_id] = model.booster
+    by_boundary = {b: None if s is None else metas[s] for b, s in serves.items()}
 
     served = {
         day: by_boundary[predict.cadence_boundary(day, predict.RETRAIN_CADENCE)]

@@ -8,8 +8,11 @@ training rows of a boundary, which features a model keeps, training and predicti
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import lightgbm as lgb
 import numpy as np
@@ -38,6 +41,9 @@ LIGHTGBM_PARAMS: dict[str, Any] = {
     "num_threads": 1,
     "verbose": -1,
 }
+# Fits trained side by side (see PointsTrainer.fit_all): one per core, two at most, as the
+# in-process executor runs the points model alone and this machine has two cores.
+TRAINING_THREADS = min(2, os.cpu_count() or 1)
 # Rounds (and the training window below) chosen on a curve of MAE against training time.
 LIGHTGBM_ROUNDS = 250
 MIN_TRAINING_ROWS = 1000
@@ -195,6 +201,23 @@ def bins_anchor(boundary: dt.date) -> dt.date:
     return dt.date(year, SEASON_BREAK_MONTH, 1)
 
 
+class FitKey(NamedTuple):
+    """One booster of a :class:`PointsTrainer`: rows ``first..last-1`` binned like
+    ``bins_day``'s models, on the features ``names``."""
+
+    bins_day: dt.date
+    names: tuple[str, ...]
+    first: int
+    last: int
+
+
+class FitPlan(NamedTuple):
+    """The fits of one boundary's model: the model itself and its held-out check, if any."""
+
+    model: FitKey
+    held_out: FitKey | None
+
+
 class PointsTrainer:
     """Trains the points models of many boundaries on one set of binned training rows.
 
@@ -207,6 +230,8 @@ class PointsTrainer:
     seasons) trains it. A boundary bins its own rows instead when fewer than
     ``MIN_TRAINING_ROWS`` precede the anchor (the archive's first season) or when one of its
     features is null in more than ``MAX_NULL_SHARE`` of them (a feature new this season).
+    A run that trains many boundaries plans their fits (:meth:`plan`), fits them all side by
+    side (:meth:`fit_all`), then assembles each model (:meth:`train`) from those fits.
 
     Args:
         rows: output of :func:`training_rows` for the last boundary to train: every row any
@@ -231,7 +256,7 @@ class PointsTrainer:
         self._binned: dict[tuple[dt.date, tuple[str, ...]], lgb.Dataset] = {}
         # Fits by their exact inputs: the held-out check of a boundary is often the model of an
         # earlier boundary of the same run (see held_out_boundary).
-        self._fits: dict[tuple[dt.date, tuple[str, ...], int, int], lgb.Booster] = {}
+        self._fits: dict[FitKey, lgb.Booster] = {}
 
     def _before(self, day: dt.date) -> int:
         """How many rows are before ``day`` (rows are sorted by date)."""
@@ -266,11 +291,10 @@ class PointsTrainer:
         """Every row a model binned like ``bins_day``'s can train on, binned once."""
         key = (bins_day, tuple(names))
         if key not in self._binned:
-            # A run walks forward: the bins of an earlier season (or boundary) and the fits on
-            # them serve no later boundary, and nine seasons of them would hold memory for
-            # nothing. Out of order, they are simply built again.
+            # A run walks forward: the bins of an earlier season (or boundary) serve no later
+            # boundary, and nine seasons of them would hold memory for nothing. Out of order,
+            # they are simply built again. (A fitted booster holds no rows: it stays.)
             self._binned = {k: d for k, d in self._binned.items() if k[0] == bins_day}
-            self._fits = {k: f for k, f in self._fits.items() if k[0] == bins_day}
             count = self._before(bins_day)
             binning = lgb.Dataset(
                 self._matrix(0, count, names),
@@ -298,7 +322,7 @@ class PointsTrainer:
     def fit(
         self,
         bins_day: dt.date,
-        names: list[str],
+        names: tuple[str, ...],
         first: int,
         last: int,
         callbacks: list[Any] | None = None,
@@ -307,13 +331,63 @@ class PointsTrainer:
 
         ``callbacks`` go to ``lightgbm.train`` (the benchmarks time the rounds with one).
         """
-        key = (bins_day, tuple(names), first, last)
+        key = FitKey(bins_day, names, first, last)
         if key not in self._fits or callbacks:
-            data = self._dataset(bins_day, names).subset(list(range(first, last)))
+            data = self._dataset(bins_day, list(names)).subset(list(range(first, last)))
             self._fits[key] = lgb.train(
                 self.params, data, num_boost_round=self.rounds, callbacks=callbacks
             )
         return self._fits[key]
+
+    def plan(
+        self,
+        boundary: dt.date,
+        feature_names: list[str],
+        validation_days: int = VALIDATION_DAYS,
+        serving: pl.DataFrame | None = None,
+    ) -> FitPlan | None:
+        """What :meth:`train` fits for ``boundary`` (arguments as there); None below
+        MIN_TRAINING_ROWS."""
+        first, last = self._window(boundary)
+        if last - first < MIN_TRAINING_ROWS:
+            return None
+        names = model_features(self.rows.slice(first, last - first), feature_names, serving)
+        bins_day = self.bins_from(boundary, names)
+        held_out = None
+        if validation_days > 0:
+            early_first, early_last = self._window(held_out_boundary(boundary, validation_days))
+            if early_last - early_first >= MIN_TRAINING_ROWS and early_last < last:
+                held_out = FitKey(bins_day, tuple(names), early_first, early_last)
+        return FitPlan(FitKey(bins_day, tuple(names), first, last), held_out)
+
+    def fit_all(
+        self, keys: list[FitKey], threads: int = TRAINING_THREADS
+    ) -> dict[FitKey, lgb.Booster]:
+        """The booster of each of ``keys``, fitting those not fitted yet ``threads`` at a time;
+        :meth:`train` and :meth:`fit` then find them.
+
+        Each fit boosts on one LightGBM thread and LightGBM releases the GIL while it boosts,
+        so the fits of two threads run side by side on two cores (1.6x on this machine's two),
+        and each booster is the one :meth:`fit` trains alone: the same rows, bins and one
+        thread. The largest fits start first, so neither thread is left with a long last one.
+        """
+        todo = sorted(set(keys) - self._fits.keys(), key=lambda k: k.last - k.first, reverse=True)
+        if threads <= 1 or len(todo) < 2:
+            return {key: self.fit(*key) for key in keys}
+        # Datasets are built here, one at a time, and only read by the threads; a subset is
+        # constructed under the lock, as LightGBM reads its parent's bins to make it.
+        datasets = {(k.bins_day, k.names): self._dataset(k.bins_day, list(k.names)) for k in todo}
+        lock = threading.Lock()
+
+        def train(key: FitKey) -> lgb.Booster:
+            data = datasets[key.bins_day, key.names].subset(list(range(key.first, key.last)))
+            with lock:
+                data.construct()
+            return lgb.train(self.params, data, num_boost_round=self.rounds)
+
+        with ThreadPoolExecutor(threads, thread_name_prefix="points-model-fit") as pool:
+            self._fits.update(zip(todo, pool.map(train, todo), strict=True))
+        return {key: self._fits[key] for key in keys}
 
     def train(
         self,
@@ -336,21 +410,19 @@ class PointsTrainer:
             serving: feature-store rows of the days the model will serve, if known.
             callbacks: passed to ``lightgbm.train`` for the model itself.
         """
-        first, last = self._window(boundary)
-        if last - first < MIN_TRAINING_ROWS:
+        plan = self.plan(boundary, feature_names, validation_days, serving)
+        if plan is None:
             return None
-        rows = self.rows.slice(first, last - first)
-        names = model_features(rows, feature_names, serving)
-        bins_day = self.bins_from(boundary, names)
-        booster = self.fit(bins_day, names, first, last, callbacks)
+        key, names = plan.model, list(plan.model.names)
+        booster = self.fit(*key, callbacks=callbacks)
         validation_mae = None
-        if validation_days > 0:
-            early_first, early_last = self._window(held_out_boundary(boundary, validation_days))
-            if early_last - early_first >= MIN_TRAINING_ROWS and early_last < last:
-                check = self.fit(bins_day, names, early_first, early_last)
-                predicted = check.predict(self._matrix(early_last, last, names))
-                actual = self.rows.get_column("target").slice(early_last, last - early_last)
-                validation_mae = float(np.mean(np.abs(predicted - actual.to_numpy())))
+        if plan.held_out is not None:
+            early_last = plan.held_out.last
+            check = self.fit(*plan.held_out)
+            predicted = check.predict(self._matrix(early_last, key.last, names))
+            actual = self.rows.get_column("target").slice(early_last, key.last - early_last)
+            validation_mae = float(np.mean(np.abs(predicted - actual.to_numpy())))
+        rows = self.rows.slice(key.first, key.last - key.first)
         train_start, trained_through = rows.get_column("game_date").min(), rows["game_date"][-1]
         assert isinstance(train_start, dt.date) and isinstance(trained_through, dt.date)
         return TrainedModel(
@@ -360,7 +432,7 @@ class PointsTrainer:
             trained_through=trained_through,
             rows=rows.height,
             validation_mae=validation_mae,
-            feature_names=list(names),
+            feature_names=names,
         )
 
 
