@@ -368,6 +368,13 @@ def test_a_boundary_bins_its_own_rows_when_the_season_s_bins_cannot_serve_it() -
     assert trainer.bins_from(AUGUST[0], [f for f in names if f != "usage_last_10"]) == SEASON_BREAK
     model = trainer.train(AUGUST[0], names)
     assert model is not None and "usage_last_10" in model.booster.feature_name()
+    # A held-out check is binned as the model that served the held-out days: the earlier
+    # boundary's own bins, which never saw those days, so it is that model's fit.
+    september, august = dt.date(2023, 9, 1), dt.date(2023, 8, 1)
+    assert predict.held_out_boundary(september) == august
+    later, earlier = trainer.plan(september, names), trainer.plan(august, names)
+    assert later is not None and earlier is not None and later.held_out == earlier.model
+    assert later.model.bins_day == september and later.held_out.bins_day == august
 
 
 MONTHS = [dt.date(2023, 8, 1), dt.date(2023, 9, 1), dt.date(2023, 10, 1)]  # monthly boundaries

@@ -355,9 +355,14 @@ class PointsTrainer:
         bins_day = self.bins_from(boundary, names)
         held_out = None
         if validation_days > 0:
-            early_first, early_last = self._window(held_out_boundary(boundary, validation_days))
+            early = held_out_boundary(boundary, validation_days)
+            early_first, early_last = self._window(early)
             if early_last - early_first >= MIN_TRAINING_ROWS and early_last < last:
-                held_out = FitKey(bins_day, tuple(names), early_first, early_last)
+                # Binned as the held-out boundary's own model (its bins never saw the held-out
+                # days), so the check is usually that model's fit, not a second one.
+                held_out = FitKey(
+                    self.bins_from(early, names), tuple(names), early_first, early_last
+                )
         return FitPlan(FitKey(bins_day, tuple(names), first, last), held_out)
 
     def fit_all(
@@ -369,20 +374,25 @@ class PointsTrainer:
         Each fit boosts on one LightGBM thread and LightGBM releases the GIL while it boosts,
         so the fits of two threads run side by side on two cores (1.6x on this machine's two),
         and each booster is the one :meth:`fit` trains alone: the same rows, bins and one
-        thread. The largest fits start first, so neither thread is left with a long last one.
+        thread.
         """
-        todo = sorted(set(keys) - self._fits.keys(), key=lambda k: k.last - k.first, reverse=True)
+        # The latest bins first, largest fits first among them: each dataset is built once (see
+        # _dataset) and neither thread is left with a long last fit.
+        todo = sorted(
+            set(keys) - self._fits.keys(),
+            key=lambda k: (k.bins_day, k.last - k.first),
+            reverse=True,
+        )
         if threads <= 1 or len(todo) < 2:
             return {key: self.fit(*key) for key in keys}
-        # Datasets are built here, one at a time, and only read by the threads; a subset is
-        # constructed under the lock, as LightGBM reads its parent's bins to make it.
-        datasets = {(k.bins_day, k.names): self._dataset(k.bins_day, list(k.names)) for k in todo}
+        # One thread at a time bins rows (LightGBM releases the GIL there too, so the other
+        # thread's fit goes on) and cuts its subset, which reads the parent dataset's bins.
         lock = threading.Lock()
 
         def train(key: FitKey) -> lgb.Booster:
-            data = datasets[key.bins_day, key.names].subset(list(range(key.first, key.last)))
             with lock:
-                data.construct()
+                data = self._dataset(key.bins_day, list(key.names))
+                data = data.subset(list(range(key.first, key.last))).construct()
             return lgb.train(self.params, data, num_boost_round=self.rounds)
 
         with ThreadPoolExecutor(threads, thread_name_prefix="points-model-fit") as pool:
@@ -405,8 +415,9 @@ class PointsTrainer:
                 serving rows are left out (see :func:`model_features`), the rest is what the
                 booster expects and what ``feature_names`` of the result records.
             validation_days: the last days before ``boundary`` held out of a second fit (the
-                same recipe at :func:`held_out_boundary`, the model that served them) whose
-                MAE on them is recorded as ``validation_mae``; 0: no second fit.
+                recipe of the model at :func:`held_out_boundary`, its bins included: the model
+                that served them) whose MAE on them is recorded as ``validation_mae``; 0: no
+                second fit.
             serving: feature-store rows of the days the model will serve, if known.
             callbacks: passed to ``lightgbm.train`` for the model itself.
         """
