@@ -6,6 +6,10 @@ import datetime as dt
 
 import dagster as dg
 
+# Days a metadata table of a range shows, its last: a ranged run gives every partition the
+# same metadata, so a table of every day would grow with the square of the range's length.
+TABLE_DAYS = 31
+
 
 def partition_dates(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
     """First and last game_date (inclusive) of the partitions this run materializes."""

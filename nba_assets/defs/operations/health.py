@@ -10,7 +10,7 @@ from nba_assets.defs.lineage import DAY_BEFORE
 from nba_assets.defs.operations.days import DaySchedule, at, eastern, schedules_of, written_by_day
 from nba_assets.defs.operations.jobs import MORNING_JOB, OPERATIONS_GROUP
 from nba_assets.defs.table_asset import asset_key
-from nba_assets.defs.util import each_date, partition_dates
+from nba_assets.defs.util import TABLE_DAYS, each_date, partition_dates
 from nba_assets.partitions import GAME_DATE_TIMEZONE, game_date_partitions
 from nba_assets.tables import analytics, predictions, raw
 from nba_assets.warehouse.resource import WarehouseResource
@@ -20,8 +20,6 @@ HEALTH_KEY = dg.AssetKey(["ops", "pipeline_health"])
 MORNING_WINDOW = (dt.time(6, 0), dt.time(7, 30))
 # After the morning window, and again after the noon lines deadline.
 HEALTH_CRONS = ("45 7 * * *", "15 12 * * *")
-# Days the metadata's table shows: a ranged run repeats the metadata on every partition.
-TABLE_DAYS = 31
 # What last night's post-game runs write for the day before, in the order they run.
 NIGHT_PHASES = {
     "box scores": asset_key(raw.nbac_player_boxscores),

@@ -8,7 +8,7 @@ import polars as pl
 
 from nba_assets.defs.lineage import STALE_WINDOW_DAYS, days_before, history_of
 from nba_assets.defs.table_asset import asset_key, table_asset
-from nba_assets.defs.util import each_date, partition_dates
+from nba_assets.defs.util import TABLE_DAYS, each_date, partition_dates
 from nba_assets.lib import predict
 from nba_assets.lib.features import FEATURE_SET_VERSION
 from nba_assets.lib.lines import (
@@ -374,7 +374,9 @@ def player_prop_predictions(
     )
     rows = rows.join(made, on="game_date", how="left")
     df = spec.conform(rows.sort("game_date", "player_lookup", "system_id"))
-    weights = base.select("game_date", "lightgbm_weight").unique().sort("game_date")
+    weights = (
+        base.select("game_date", "lightgbm_weight").unique().sort("game_date").tail(TABLE_DAYS)
+    )
     market_days = (
         market.select(
             "game_date",
@@ -383,6 +385,7 @@ def player_prop_predictions(
         )
         .unique()
         .sort("game_date")
+        .tail(TABLE_DAYS)
     )
     return dg.Output(
         df,
