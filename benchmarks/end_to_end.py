@@ -223,7 +223,8 @@ def _run_profile(home: Path) -> dict[str, float]:
 def floor_seconds() -> float:
     """The floor: a plain script, no orchestration and no HTTP, from the same archive: the raw
     tables through the production parsers, phases 3 and 4 with the same transforms, the same
-    models on the same cadence and the box-score systems over every day, graded
+    models on the same cadence, trained two at a time as the asset trains them, and the
+    box-score systems over every day, graded
     (``model_quality.py``'s machinery; the market systems, a few seconds in the replay, are
     left out)."""
     import model_quality  # benchmarks/ is on sys.path when run.py runs as a script
