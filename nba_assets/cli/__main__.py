@@ -1,5 +1,5 @@
 """``python -m nba_assets.cli``: the same as the ``nba-assets`` command."""
 
-from nba_assets.cli import main
+from nba_assets.cli import run
 
-raise SystemExit(main())
+run()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from nba_assets.process import exit_now
 from nba_assets.replay.archive import Archive, load_archive
 from nba_assets.replay.faults import FaultRule, FaultSpec, apply_drift, request_key
 from nba_assets.replay.odds_api import OddsApi
@@ -365,4 +366,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())
