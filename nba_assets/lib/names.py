@@ -8,6 +8,7 @@ maps the remaining book spellings onto the NBA.com name.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -22,6 +23,9 @@ _SEPARATORS = re.compile(r"[\s\-_]+")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 
 
+# Kept per name: a replay parses the same names on every game day (217,000 box-score rows of
+# nine seasons name about 2,000 players).
+@functools.lru_cache(maxsize=1 << 16)
 def player_lookup(name: str) -> str:
     """The join key of a player name: ``"Luka Dončić"`` and ``"luka doncic"`` give ``lukadoncic``.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import polars as pl
@@ -293,6 +293,13 @@ _SCHEDULE_SCHEMA = {
 }  # fmt: skip
 
 
+def _each_value(df: pl.DataFrame, column: str, fn: Callable[[str], str]) -> pl.Expr:
+    """``fn`` of each row's string ``column``, called once per distinct value (a payload holds
+    one season and a few game types in hundreds of rows)."""
+    values = df.get_column(column).unique().to_list()
+    return pl.col(column).replace_strict({v: fn(v) for v in values}, return_dtype=pl.String)
+
+
 def _game_log_frame(rows: list[Any], ctx: StatsContext) -> pl.DataFrame:
     wrong_day = [r.game_id for r in rows if r.game_date != ctx.game_date]
     if wrong_day:
@@ -301,8 +308,8 @@ def _game_log_frame(rows: list[Any], ctx: StatsContext) -> pl.DataFrame:
     if df.is_empty():
         return df
     return df.with_columns(
-        season=pl.col("season_id").map_elements(lambda s: season_of(s[1:]), return_dtype=pl.String),
-        season_type=pl.col("game_id").map_elements(season_type_of, return_dtype=pl.String),
+        season=_each_value(df, "season_id", lambda s: season_of(s[1:])),
+        season_type=_each_value(df, "game_id", season_type_of),
         # MATCHUP "BOS vs. NYK" is a home game of BOS, "BOS @ NYK" an away game.
         is_home=pl.col("matchup").str.contains(" vs. ", literal=True),
         opponent_team_abbr=pl.col("matchup").str.split(" ").list.last(),
