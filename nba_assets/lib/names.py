@@ -24,7 +24,7 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 
 
 # Kept per name: a replay parses the same names on every game day (217,000 box-score rows of
-# nine seasons name about 2,000 players).
+# nine seasons name 1,352 players).
 @functools.lru_cache(maxsize=1 << 16)
 def player_lookup(name: str) -> str:
     """The join key of a player name: ``"Luka Dončić"`` and ``"luka doncic"`` give ``lukadoncic``.
