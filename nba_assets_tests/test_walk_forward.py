@@ -232,6 +232,34 @@ def test_months_without_games_keep_the_previous_model(tmp_path: Path) -> None:
     assert (registry["trained_through"] == last_game).all()
 
 
+def test_a_run_after_months_without_games_serves_the_stored_model(tmp_path: Path) -> None:
+    # A long replay runs a season at a time: the next run's first boundary saw the same games
+    # as the last one stored, and serves its model as one run over both would.
+    last_game = dt.date(2024, 2, 29)
+    res, features, box = seeded(tmp_path, last_game)
+    assert materialize_range([points_model], res, dt.date(2024, 3, 4), dt.date(2024, 3, 31)).success
+    result = materialize_range([points_model], res, dt.date(2024, 4, 1), dt.date(2024, 4, 30))
+    assert result.success
+    events = result.asset_materializations_for_node("nba_predictions__points_model")
+    assert {e.metadata["models_trained"].value for e in events} == {0}
+    assert {e.metadata["models_reused"].value for e in events} == {1}
+    warehouse = res["warehouse"]
+    assert isinstance(warehouse, WarehouseResource)
+    registry = warehouse.get().read(predictions.points_model, dt.date(2024, 4, 1))
+    assert set(registry.get_column("model_id")) == {model_id_for(dt.date(2024, 3, 1))}
+    # Once a game is played after it, the next boundary trains its own.
+    played = dt.date(2024, 4, 15)
+    for spec, frame in (
+        (precompute.ml_feature_store, features),
+        (analytics.player_game_summary, box),
+    ):
+        day = frame.filter(pl.col("game_date") == last_game).with_columns(game_date=pl.lit(played))
+        write(res, spec, day)
+    result = materialize_range([points_model], res, dt.date(2024, 5, 1), dt.date(2024, 5, 1))
+    (event,) = result.asset_materializations_for_node("nba_predictions__points_model")
+    assert event.metadata["models_trained"].value == 1
+
+
 def test_predictions_load_the_served_models_through_the_io_manager(tmp_path: Path) -> None:
     from nba_assets.defs.predictions.assets import player_prop_predictions
 

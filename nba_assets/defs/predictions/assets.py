@@ -84,6 +84,22 @@ def _reusable(
     return meta if same else None
 
 
+def _stored_previous(
+    store: ModelStore, boundary: dt.date
+) -> tuple[dt.date, tuple[int, object, list[str]]] | None:
+    """The stored model of the boundary before ``boundary`` and what it was trained on, when
+    it was trained with today's parameters: a run starting in an off-season then serves it, as
+    a run over both boundaries would, instead of fitting the same rows again."""
+    earlier = predict.cadence_boundary(boundary - _DAY, predict.RETRAIN_CADENCE)
+    model_id = model_id_for(earlier)
+    if not store.exists(model_id):
+        return None
+    meta = store.metadata(model_id)
+    if meta.params != {**predict.LIGHTGBM_PARAMS} or meta.rounds != predict.LIGHTGBM_ROUNDS:
+        return None
+    return earlier, (meta.training_rows, meta.trained_through, meta.feature_names)
+
+
 def _same_rows(meta: ModelMetadata, rows: pl.DataFrame) -> bool:
     return (
         meta.training_rows == rows.height
@@ -151,12 +167,15 @@ def points_model(
     # The rows of every boundary, binned once for all of them (see PointsTrainer).
     trainer = predict.PointsTrainer(predict.training_rows(features, actuals, boundaries[-1]))
     # Which boundary's model serves each boundary (None: no model): its own, stored before
-    # (reused) or to train (planned), or the previous one's when no game came in between.
+    # (reused) or to train (planned), or the previous one's when no game came in between (the
+    # previous one of this run, or the one stored before the range's first boundary).
     serves: dict[dt.date, dt.date | None] = {}
     reused: dict[dt.date, ModelMetadata] = {}
     planned: dict[dt.date, pl.DataFrame] = {}  # the boundaries to train and their serving rows
     fits: list[predict.FitKey] = []
-    previous: tuple[dt.date, tuple[int, object, list[str]]] | None = None
+    previous = None if config.retrain else _stored_previous(store, boundaries[0])
+    if previous is not None:
+        reused[previous[0]] = store.metadata(model_id_for(previous[0]))
     for boundary in boundaries:
         rows = trainer.rows_before(boundary)
         serving = features.filter(
