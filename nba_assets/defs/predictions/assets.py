@@ -75,29 +75,24 @@ def _reusable(
     if not store.exists(model_id):
         return None
     meta = store.metadata(model_id)
-    same = (
-        _same_rows(meta, rows)
-        and meta.feature_names == feature_names
-        and meta.params == {**predict.LIGHTGBM_PARAMS}
-        and meta.rounds == predict.LIGHTGBM_ROUNDS
-    )
+    same = _same_rows(meta, rows) and meta.feature_names == feature_names and _same_recipe(meta)
     return meta if same else None
 
 
-def _stored_previous(
-    store: ModelStore, boundary: dt.date
-) -> tuple[dt.date, tuple[int, object, list[str]]] | None:
-    """The stored model of the boundary before ``boundary`` and what it was trained on, when
-    it was trained with today's parameters: a run starting in an off-season then serves it, as
-    a run over both boundaries would, instead of fitting the same rows again."""
-    earlier = predict.cadence_boundary(boundary - _DAY, predict.RETRAIN_CADENCE)
-    model_id = model_id_for(earlier)
+def _same_recipe(meta: ModelMetadata) -> bool:
+    """Whether the stored model was trained with today's parameters and rounds."""
+    return meta.params == {**predict.LIGHTGBM_PARAMS} and meta.rounds == predict.LIGHTGBM_ROUNDS
+
+
+def _stored_previous(store: ModelStore, boundary: dt.date) -> ModelMetadata | None:
+    """The stored model of the boundary before ``boundary``, when trained with today's recipe:
+    a run starting in an off-season then serves it, as a run over both boundaries would,
+    instead of fitting the same rows again."""
+    model_id = model_id_for(predict.cadence_boundary(boundary - _DAY, predict.RETRAIN_CADENCE))
     if not store.exists(model_id):
         return None
     meta = store.metadata(model_id)
-    if meta.params != {**predict.LIGHTGBM_PARAMS} or meta.rounds != predict.LIGHTGBM_ROUNDS:
-        return None
-    return earlier, (meta.training_rows, meta.trained_through, meta.feature_names)
+    return meta if _same_recipe(meta) else None
 
 
 def _same_rows(meta: ModelMetadata, rows: pl.DataFrame) -> bool:
@@ -173,9 +168,14 @@ def points_model(
     reused: dict[dt.date, ModelMetadata] = {}
     planned: dict[dt.date, pl.DataFrame] = {}  # the boundaries to train and their serving rows
     fits: list[predict.FitKey] = []
-    previous = None if config.retrain else _stored_previous(store, boundaries[0])
-    if previous is not None:
-        reused[previous[0]] = store.metadata(model_id_for(previous[0]))
+    previous: tuple[dt.date, tuple[int, object, list[str]]] | None = None
+    stored = None if config.retrain else _stored_previous(store, boundaries[0])
+    if stored is not None:
+        reused[stored.boundary] = stored
+        previous = (
+            stored.boundary,
+            (stored.training_rows, stored.trained_through, stored.feature_names),
+        )
     for boundary in boundaries:
         rows = trainer.rows_before(boundary)
         serving = features.filter(
